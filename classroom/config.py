@@ -1,0 +1,115 @@
+"""Where the kit lives, which ports it uses, and the environment its services share."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+APP_DIR = ROOT / "tutorial_app"
+PROJECT = "proj"  # the Django project package, as in `celery -A proj worker`
+WORKER_NAME = "worker@%h"
+# The tasks the demo app must register; doctor checks that the worker knows each of them.
+EXPECTED_TASKS = ("calc.tasks.add", "calc.tasks.divide")
+LOCK_FILE = ROOT / "requirements.lock"
+
+DEFAULT_PORTS = {"REDIS_PORT": 6390, "FLOWER_PORT": 5555, "DJANGO_PORT": 8000, "LAB_PORT": 8888}
+
+
+def _port(env: dict[str, str], name: str) -> int:
+    raw = env.get(name, str(DEFAULT_PORTS[name]))
+    try:
+        port = int(raw)
+    except ValueError:
+        raise ValueError(f"{name}={raw!r} is not a port number; set it to 1024-65535.") from None
+    if not 1024 <= port <= 65535:
+        raise ValueError(f"{name}={port} is outside 1024-65535; choose another port.")
+    return port
+
+
+@dataclass(frozen=True)
+class Config:
+    """One kit instance: its run directory and ports. Tests make their own."""
+
+    run_dir: Path
+    redis_port: int = DEFAULT_PORTS["REDIS_PORT"]
+    flower_port: int = DEFAULT_PORTS["FLOWER_PORT"]
+    django_port: int = DEFAULT_PORTS["DJANGO_PORT"]
+    lab_port: int = DEFAULT_PORTS["LAB_PORT"]
+    # A Redis somebody else runs (docker-compose, an instructor's server): used, never started,
+    # stopped or wiped by the kit.
+    external_redis_url: str | None = None
+    worker_concurrency: int = 2
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Config:
+        env = dict(os.environ if env is None else env)
+        run_dir = Path(env.get("CLASSROOM_RUN_DIR", ROOT / ".run")).resolve()
+        return cls(
+            run_dir=run_dir,
+            redis_port=_port(env, "REDIS_PORT"),
+            flower_port=_port(env, "FLOWER_PORT"),
+            django_port=_port(env, "DJANGO_PORT"),
+            lab_port=_port(env, "LAB_PORT"),
+            external_redis_url=env.get("CLASSROOM_REDIS_URL") or None,
+        )
+
+    @property
+    def redis_url(self) -> str:
+        return self.external_redis_url or f"redis://127.0.0.1:{self.redis_port}/0"
+
+    @property
+    def flower_url(self) -> str:
+        return f"http://127.0.0.1:{self.flower_port}"
+
+    @property
+    def django_url(self) -> str:
+        return f"http://127.0.0.1:{self.django_port}"
+
+    @property
+    def lab_url(self) -> str:
+        return f"http://127.0.0.1:{self.lab_port}/lab"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.run_dir / "logs"
+
+    @property
+    def redis_dir(self) -> Path:
+        return self.run_dir / "redis"
+
+    @property
+    def state_file(self) -> Path:
+        return self.run_dir / "state.json"
+
+    @property
+    def db_path(self) -> Path:
+        return self.run_dir / "db.sqlite3"
+
+    def log_file(self, service: str) -> Path:
+        return self.log_dir / f"{service}.log"
+
+    def env(self) -> dict[str, str]:
+        """What every service (and a lesson's kernel) needs to find the same stack."""
+        bin_dir = str(Path(sys.executable).parent)
+        path = os.environ.get("PATH", "")
+        return {
+            "CELERY_BROKER_URL": self.redis_url,
+            "CELERY_RESULT_BACKEND": self.redis_url,
+            "DJANGO_SETTINGS_MODULE": f"{PROJECT}.settings",
+            "DJANGO_DB_PATH": str(self.db_path),
+            "CLASSROOM_RUN_DIR": str(self.run_dir),
+            "REDIS_PORT": str(self.redis_port),
+            "FLOWER_PORT": str(self.flower_port),
+            "DJANGO_PORT": str(self.django_port),
+            "LAB_PORT": str(self.lab_port),
+            **({"CLASSROOM_REDIS_URL": self.external_redis_url} if self.external_redis_url else {}),
+            "PYTHONPATH": os.pathsep.join([str(ROOT), str(APP_DIR)]),
+            # The venv's celery and python first, whoever started us.
+            "PATH": bin_dir + (os.pathsep + path if path else ""),
+            "PYTHONUNBUFFERED": "1",
+            **self.extra_env,
+        }

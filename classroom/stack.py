@@ -1,0 +1,328 @@
+"""Start, check and stop the local stack: Redis, a Celery worker, beat, Flower and Django.
+
+From a notebook:  `from classroom import stack; stack.up()`.
+From a terminal:  `python -m classroom up | down | status | logs | reset`.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import ports, procs, services
+from .config import APP_DIR, Config
+from .errors import BrokerUnavailable, ClassroomError, PortInUse, ServiceFailed
+from .services import ALL, DEFAULT, Service
+
+START_TIMEOUT = float(os.environ.get("CLASSROOM_START_TIMEOUT", "30"))
+STOP_TIMEOUT = 10.0
+LOCK_TIMEOUT = 60.0
+
+Echo = Callable[[str], None] | None
+
+
+@dataclass(frozen=True)
+class ServiceStatus:
+    name: str
+    state: str  # ready | not answering | stopped | external | unreachable
+    pid: int | None
+    address: str | None
+    log: Path
+
+    @property
+    def ok(self) -> bool:
+        return self.state in ("ready", "external")
+
+
+@contextmanager
+def _locked(cfg: Config) -> Iterator[None]:
+    """One `up`/`down` at a time per run directory (a kernel and `make lab` may race)."""
+    cfg.run_dir.mkdir(parents=True, exist_ok=True)
+    with open(cfg.run_dir / "lock", "w") as handle:
+        deadline = time.monotonic() + LOCK_TIMEOUT
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise ClassroomError(
+                        f"Another `classroom` command has held {cfg.run_dir / 'lock'} for "
+                        f"{LOCK_TIMEOUT:.0f} s. Wait for it, or stop it and run "
+                        "`python -m classroom down`."
+                    ) from None
+                time.sleep(0.05)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _names(names: Iterable[str] | None, beat: bool = False) -> list[str]:
+    wanted = list(DEFAULT if names is None else names)
+    if beat and "beat" not in wanted:
+        wanted.append("beat")
+    unknown = [n for n in wanted if n not in ALL]
+    if unknown:
+        raise ValueError(f"Unknown service {unknown[0]!r}; the services are: {', '.join(ALL)}.")
+    if any(ALL[n].needs_redis for n in wanted) and "redis" not in wanted:
+        wanted.insert(0, "redis")
+    return sorted(wanted, key=list(ALL).index)  # dependency order: redis first
+
+
+def _service_env(cfg: Config, svc: Service) -> dict[str, str]:
+    return {**os.environ, **cfg.env(), **svc.extra_env, procs.MARKER: svc.name}
+
+
+def _live_records(cfg: Config) -> dict[str, procs.ProcessRecord]:
+    return {n: r for n, r in procs.Registry(cfg.state_file).load().items() if r.is_alive()}
+
+
+def up(
+    names: Iterable[str] | None = None,
+    *,
+    beat: bool = False,
+    cfg: Config | None = None,
+    tie_to_parent: bool = True,
+    timeout: float = START_TIMEOUT,
+    echo: Echo = None,
+) -> list[ServiceStatus]:
+    """Start what is missing, reuse what is healthy, and wait (bounded) until all are ready.
+
+    tie_to_parent: the services die with this Python process (a kernel, `make lab`, a test
+    session). The command line's `up` passes False, and `down` stops them.
+    """
+    cfg = cfg or Config.from_env()
+    wanted = _names(names, beat)
+    say = echo or (lambda line: None)
+    with _locked(cfg):
+        registry = procs.Registry(cfg.state_file)
+        records = _live_records(cfg)
+        registry.save(records)
+
+        if cfg.external_redis_url and "redis" in wanted:
+            if not services.redis_ping(cfg, timeout=1.0):
+                raise BrokerUnavailable(cfg.redis_url, "the Redis that CLASSROOM_REDIS_URL names")
+            say(f"✓ redis    external  {cfg.redis_url}")
+            wanted.remove("redis")
+
+        to_start: list[Service] = []
+        for name in wanted:
+            svc = ALL[name]
+            record = records.get(name)
+            if record and svc.probe(cfg):
+                say(f"✓ {name:<8} running   {svc.address(cfg) or ''} (pid {record.pid})")
+                continue
+            if record:  # ours and alive, but not answering: start it afresh
+                say(f"… {name:<8} not answering: restarting it")
+                procs.stop([record], STOP_TIMEOUT)
+                del records[name]
+            to_start.append(svc)
+
+        if any(s.name == "redis" for s in to_start):
+            # A fresh Redis: clients of the old one may sit in a reconnect back-off of up to
+            # 30 s. Restart them now rather than make the learner wait.
+            for name in ("worker", "beat", "flower"):
+                if name in records and all(s.name != name for s in to_start):
+                    procs.stop([records.pop(name)], STOP_TIMEOUT)
+                    to_start.append(ALL[name])
+            to_start.sort(key=lambda s: list(ALL).index(s.name))
+
+        for svc in to_start:
+            port = svc.port(cfg)
+            if port and ports.in_use(port):
+                raise PortInUse(svc.name, port, svc.port_env or "", ports.holder(port))
+
+        _start(cfg, to_start, records, registry, tie_to_parent, timeout, say)
+    return status(cfg)
+
+
+def _start(
+    cfg: Config,
+    to_start: list[Service],
+    records: dict[str, procs.ProcessRecord],
+    registry: procs.Registry,
+    tie_to_parent: bool,
+    timeout: float,
+    say: Callable[[str], None],
+) -> None:
+    pending = list(to_start)
+    preparing: dict[str, procs.ProcessRecord] = {}
+    starting: dict[str, float] = {}
+    redis_ready = all(s.name != "redis" for s in to_start)
+    t0 = time.monotonic()
+    deadline = t0 + timeout
+
+    def spawn(svc: Service, cmd: list[str], tie: bool) -> procs.ProcessRecord:
+        return procs.spawn(
+            svc.name,
+            cmd,
+            log=cfg.log_file(svc.name),
+            env=_service_env(cfg, svc),
+            cwd=APP_DIR,
+            tie_to_parent=tie,
+        )
+
+    while pending or preparing or starting:
+        for svc in list(pending):
+            if svc.needs_redis and not redis_ready:
+                continue
+            pending.remove(svc)
+            if svc.prepare:
+                preparing[svc.name] = spawn(svc, svc.prepare(cfg), True)
+            else:
+                records[svc.name] = spawn(svc, svc.command(cfg), tie_to_parent)
+                registry.save(records)
+                starting[svc.name] = time.monotonic()
+
+        for name, record in list(preparing.items()):
+            code = record.exit_code()
+            if code is None:
+                continue
+            del preparing[name]
+            if code != 0:
+                log = cfg.log_file(name)
+                cmd = " ".join(Path(a).name if "/" in a else a for a in record.cmd[1:])
+                raise ServiceFailed(name, f"could not start: `{cmd}` exited with {code}", log,
+                                    procs.tail(log))  # fmt: skip
+            svc = ALL[name]
+            records[name] = spawn(svc, svc.command(cfg), tie_to_parent)
+            registry.save(records)
+            starting[name] = time.monotonic()
+
+        for name in list(starting):
+            svc, record = ALL[name], records[name]
+            log = cfg.log_file(name)
+            if not record.is_alive():
+                code = record.exit_code()
+                why = f"exited during start-up (exit code {code})" if code is not None else "died"
+                del records[name]
+                registry.save(records)
+                raise ServiceFailed(name, why, log, procs.tail(log))
+            if svc.probe(cfg):
+                took = time.monotonic() - starting.pop(name)
+                say(f"✓ {name:<8} started   {svc.address(cfg) or ''} (ready in {took:.1f} s)")
+                if name == "redis":
+                    redis_ready = True
+
+        if time.monotonic() > deadline:
+            name = next(iter(starting or preparing or {s.name: 0 for s in pending}))
+            log = cfg.log_file(name)
+            raise ServiceFailed(
+                name, f"did not become ready within {timeout:.0f} s", log, procs.tail(log)
+            )
+        if pending or preparing or starting:
+            time.sleep(0.03)
+
+
+def down(
+    names: Iterable[str] | None = None,
+    *,
+    cfg: Config | None = None,
+    timeout: float = STOP_TIMEOUT,
+    echo: Echo = None,
+) -> list[str]:
+    """Stop the kit's processes (all of them, or the named ones). Returns what was stopped."""
+    cfg = cfg or Config.from_env()
+    say = echo or (lambda line: None)
+    targets = set(ALL if names is None else _names_exact(names))
+    with _locked(cfg):
+        registry = procs.Registry(cfg.state_file)
+        records = registry.load()
+        chosen = [r for n, r in records.items() if n in targets]
+        # clients first, so that a worker's warm shutdown can still reach Redis
+        procs.stop([r for r in chosen if r.service != "redis"], timeout)
+        procs.stop([r for r in chosen if r.service == "redis"], timeout)
+        stopped = [r.service for r in chosen]
+        for name in stopped:
+            del records[name]
+        registry.save(records)
+        if names is None:
+            # anything carrying our marker that the registry lost track of
+            strays = procs.find_marked(cfg.run_dir)
+            if strays:
+                procs.stop([_stray(pid) for pid in strays], timeout)
+    for name in stopped:
+        say(f"■ {name:<8} stopped")
+    if not stopped:
+        say("nothing was running")
+    return stopped
+
+
+def _names_exact(names: Iterable[str]) -> list[str]:
+    names = list(names)
+    unknown = [n for n in names if n not in ALL]
+    if unknown:
+        raise ValueError(f"Unknown service {unknown[0]!r}; the services are: {', '.join(ALL)}.")
+    return names
+
+
+def _stray(pid: int) -> procs.ProcessRecord:
+    import psutil  # noqa: PLC0415
+
+    try:
+        created = psutil.Process(pid).create_time()
+        pgid = os.getpgid(pid)
+    except (psutil.Error, OSError):
+        created, pgid = 0.0, pid
+    return procs.ProcessRecord("stray", pgid, created, [], "", 0, False)
+
+
+def restart(name: str, *, cfg: Config | None = None, echo: Echo = None) -> list[ServiceStatus]:
+    """Stop one service and start it again (a worker must restart to see edited tasks)."""
+    cfg = cfg or Config.from_env()
+    down([name], cfg=cfg, echo=echo)
+    return up([name], cfg=cfg, echo=echo)
+
+
+def status(cfg: Config | None = None) -> list[ServiceStatus]:
+    cfg = cfg or Config.from_env()
+    records = _live_records(cfg)
+    result = []
+    for name, svc in ALL.items():
+        record = records.get(name)
+        if name == "redis" and cfg.external_redis_url:
+            state = "external" if services.redis_ping(cfg) else "unreachable"
+        elif record is None:
+            state = "stopped"
+        else:
+            state = "ready" if svc.probe(cfg) else "not answering"
+        pid = record.pid if record else None
+        result.append(ServiceStatus(name, state, pid, svc.address(cfg), cfg.log_file(name)))
+    return result
+
+
+def healthy(statuses: list[ServiceStatus]) -> bool:
+    """Every default service answers (beat is optional)."""
+    return all(s.ok for s in statuses if s.name in DEFAULT)
+
+
+def logs(name: str, lines: int = 40, *, cfg: Config | None = None) -> str:
+    _names_exact([name])
+    cfg = cfg or Config.from_env()
+    return procs.tail(cfg.log_file(name), lines)
+
+
+def reset(*, cfg: Config | None = None, echo: Echo = None) -> None:
+    """Stop everything and wipe the kit's own state: its Redis data, database, logs."""
+    cfg = cfg or Config.from_env()
+    say = echo or (lambda line: None)
+    down(cfg=cfg, echo=echo)
+    if cfg.external_redis_url:
+        say(f"the external Redis {cfg.redis_url} was left as it is: the kit wipes only its own")
+    with _locked(cfg):
+        # only what the kit itself writes there: the run directory may be one the user chose
+        for path in (cfg.redis_dir, cfg.log_dir, cfg.state_file, cfg.db_path):
+            if path.is_dir():
+                shutil.rmtree(path)
+            elif path.exists():
+                path.unlink()
+        for schedule in cfg.run_dir.glob("celerybeat-schedule*"):
+            schedule.unlink()
+    say(f"wiped {cfg.run_dir}")

@@ -1,0 +1,111 @@
+"""Settings for the demo project that the lessons drive.
+
+Everything that differs between a laptop, CI and docker-compose comes from the environment;
+the defaults match the classroom stack (`make lab`), which runs its own Redis on port 6390 so
+that a Redis you already have on 6379 is never touched.
+"""
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# A development-only key: this project is a teaching kit, never deploy it as it is.
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "django-insecure-teaching-kit-only")
+DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
+ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "calc",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "proj.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "proj.wsgi.application"
+
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": os.environ.get("DJANGO_DB_PATH", str(BASE_DIR / "db.sqlite3")),
+    }
+}
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# ---------------------------------------------------------------------------------------------
+# Celery. proj/celery.py reads every setting below that starts with CELERY_ (namespace="CELERY"):
+# CELERY_BROKER_URL here is broker_url in Celery's docs. A setting without the prefix is
+# silently ignored.
+# ---------------------------------------------------------------------------------------------
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6390/0")
+CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", "redis://127.0.0.1:6390/0")
+
+# JSON only: a worker never unpickles what somebody put on the queue.
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_TIMEZONE = TIME_ZONE
+
+# Report STARTED while a task runs, and keep its name, args and worker with the result.
+CELERY_TASK_TRACK_STARTED = True
+CELERY_RESULT_EXTENDED = True
+CELERY_RESULT_EXPIRES = 24 * 60 * 60  # seconds; becomes the TTL of celery-task-meta-<id>
+
+# Fail fast. Out of the box, delay() blocks for about 19 s when Redis is down (the result
+# backend retries 20 times, a second apart) and forever when Redis is frozen. In a lesson, as
+# in a web request, a clear error now is worth more than a retry later, so:
+# - the producer does not retry a publish,
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 0}
+# - the broker connection gives up on a dead or frozen server within a bound,
+CELERY_BROKER_CONNECTION_TIMEOUT = 0.5
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "max_retries": 0,
+    "socket_connect_timeout": 0.5,
+    "socket_timeout": 3,
+    "socket_keepalive": True,
+}
+# - and so does the result backend.
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 0.5
+CELERY_REDIS_SOCKET_TIMEOUT = 3
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": {"max_retries": 0}}
+# A worker still waits for the broker when it starts, and reconnects if it goes away.
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# How long the demo's divide task sleeps, to stand in for slow work.
+DIVIDE_SECONDS = float(os.environ.get("DIVIDE_SECONDS", "1"))
