@@ -47,3 +47,6 @@ lock:
 clean:  ## remove the venv and the kit's run directory (stop the stack first)
 	-$(PY) -m classroom down
 	rm -rf $(VENV) .run
+
+notebooks: $(STAMP)  ## re-execute every lesson against a private stack and normalize it
+	$(PY) -m classroom.authoring

@@ -1,9 +1,9 @@
 """The classroom runtime: starts and checks the kit's local stack, and helps the lessons.
 
-    from classroom import stack
-    stack.up()        # Redis, a Celery worker, Flower and Django, ready to use
-    stack.status()
-    stack.down()
+from classroom import stack
+stack.up()        # Redis, a Celery worker, Flower and Django, ready to use
+stack.status()
+stack.down()
 """
 
 from . import stack

@@ -50,8 +50,15 @@ def main(argv: list[str] | None = None) -> int:
             statuses = stack.up(
                 args.services or None, beat=args.beat, cfg=cfg, tie_to_parent=False, echo=print
             )
-            print(f"Flower: {cfg.flower_url}   Django: {cfg.django_url}   stop: python -m classroom down")
-            return 0 if all(s.ok for s in statuses if s.name in (args.services or stack.DEFAULT)) else 1
+            print(
+                f"Flower: {cfg.flower_url}   Django: {cfg.django_url}   "
+                "stop: python -m classroom down"
+            )
+            return (
+                0
+                if all(s.ok for s in statuses if s.name in (args.services or stack.DEFAULT))
+                else 1
+            )
         if args.command == "down":
             stack.down(args.services or None, cfg=cfg, echo=print)
             return 0
@@ -60,7 +67,9 @@ def main(argv: list[str] | None = None) -> int:
             _print_status(statuses)
             return 0 if stack.healthy(statuses) else 1
         if args.command == "logs":
-            print(stack.logs(args.service, args.lines, cfg=cfg) or f"(no log yet for {args.service})")
+            print(
+                stack.logs(args.service, args.lines, cfg=cfg) or f"(no log yet for {args.service})"
+            )
             return 0
         if args.command == "restart":
             stack.down([args.service], cfg=cfg, echo=print)
@@ -74,11 +83,11 @@ def main(argv: list[str] | None = None) -> int:
             stack.reset(cfg=cfg, echo=print)
             return 0
         if args.command == "lab":
-            from . import lab  # noqa: PLC0415
+            from . import lab
 
             return lab.run(cfg, open_browser=not args.no_browser)
         if args.command == "bench":
-            from . import bench  # noqa: PLC0415
+            from . import bench
 
             return bench.run(tasks=args.tasks, rounds=args.rounds)
     except (ClassroomError, ValueError) as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -121,10 +122,20 @@ def check_ports(cfg: Config) -> list[Check]:
                     f"Stop that program, or use another port: {svc.port_env}=<free port> make lab",
                 )
             )
-    checks.append(
-        Check(f"port {cfg.lab_port} (JupyterLab)", True, "in use" if ports.in_use(cfg.lab_port) else "free")
-    )
+    if "JPY_PARENT_PID" not in os.environ:  # from a kernel, the lab port is the lab's own
+        checks.append(_check_lab_port(cfg))
     return checks
+
+
+def _check_lab_port(cfg: Config) -> Check:
+    name = f"port {cfg.lab_port} (JupyterLab)"
+    if not ports.in_use(cfg.lab_port):
+        return Check(name, True, "free")
+    holder = ports.holder(cfg.lab_port) or "another program"
+    if "jupyter" in ports.command_line(cfg.lab_port):
+        return Check(name, True, f"JupyterLab is running ({holder})")
+    fix = "Stop that program, or use another port: LAB_PORT=<free port> make lab"
+    return Check(name, False, f"held by {holder}", fix)
 
 
 def check_stack(cfg: Config) -> list[Check]:
@@ -157,14 +168,18 @@ def check_stack(cfg: Config) -> list[Check]:
     registered: list[str] = []
     if worker_ok:
         app = services.control_app(cfg.redis_url)
-        reply = app.control.inspect(destination=[expected_worker], timeout=1.0).registered() or {}
+        with app.connection_for_write() as conn:
+            inspect = app.control.inspect([expected_worker], timeout=1.0, connection=conn)
+            reply = inspect.registered() or {}
         registered = reply.get(expected_worker, [])
     missing = [t for t in EXPECTED_TASKS if t not in registered]
     checks.append(
         Check(
             "the demo app's tasks are registered",
             worker_ok and not missing,
-            ", ".join(EXPECTED_TASKS) if worker_ok and not missing else f"missing: {', '.join(missing)}",
+            ", ".join(EXPECTED_TASKS)
+            if worker_ok and not missing
+            else f"missing: {', '.join(missing)}",
             ""
             if worker_ok and not missing
             else "Start the worker (`python -m classroom up`); after editing a tasks.py, restart "
@@ -220,9 +235,7 @@ def render(checks: list[Check]) -> str:
         if not check.ok and check.fix:
             lines.append(f"    fix: {check.fix}")
     failed = sum(not c.ok for c in checks)
-    lines.append(
-        "all checks passed" if not failed else f"{failed} of {len(checks)} checks failed"
-    )
+    lines.append("all checks passed" if not failed else f"{failed} of {len(checks)} checks failed")
     return "\n".join(lines)
 
 

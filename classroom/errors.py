@@ -16,7 +16,8 @@ class PortInUse(ClassroomError):
         super().__init__(
             f"Port {port}, which the kit's {service} needs, is already in use{held}. "
             f"The kit will not share it. Stop that program, or choose another port: "
-            f"{env_var}=<free port> make lab  (or export {env_var} before `python -m classroom up`)."
+            f"{env_var}=<free port> make lab  "
+            f"(or export {env_var} before `python -m classroom up`)."
         )
 
 
@@ -49,3 +50,28 @@ class BrokerUnavailable(ClassroomError):
             f"Redis is not answering at {url}{extra}. Start the stack with `make lab` or "
             f"`python -m classroom up` (from a notebook: `stack.up()`), then try again."
         )
+
+
+def _chain(exc: BaseException):
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        yield exc
+        exc = exc.__cause__ or exc.__context__
+
+
+def explain(exc: BaseException, redis_url: str) -> BrokerUnavailable | None:
+    """The clear error behind Celery's, when Redis is down or frozen; None for anything else.
+
+    With Redis down, `delay()` raises kombu's OperationalError, or, when the result backend
+    is the first to notice, a RuntimeError that says "the Celery application must be
+    restarted" (it need not be: start Redis and call again).
+    """
+    for link in _chain(exc):
+        module = type(link).__module__
+        if isinstance(link, ConnectionRefusedError | TimeoutError) or (
+            module.startswith(("redis", "kombu"))
+            and type(link).__name__ in ("ConnectionError", "TimeoutError", "OperationalError")
+        ):
+            return BrokerUnavailable(redis_url, str(link).strip())
+    return None

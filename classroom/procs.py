@@ -8,6 +8,7 @@ kernel's process group, leaves it alone) and, when it is started on behalf of a 
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import json
 import os
@@ -83,7 +84,9 @@ def spawn(
 ) -> ProcessRecord:
     log.parent.mkdir(parents=True, exist_ok=True)
     parent = os.getpid()
-    preexec = (lambda: _tie_to_parent(parent)) if tie_to_parent and sys.platform == "linux" else None
+    preexec = (
+        (lambda: _tie_to_parent(parent)) if tie_to_parent and sys.platform == "linux" else None
+    )
     with open(log, "ab") as out:
         stamp = time.strftime("%Y-%m-%d %H:%M:%S")
         out.write(f"\n=== {stamp} classroom starts {service}: {' '.join(cmd)}\n".encode())
@@ -96,7 +99,7 @@ def spawn(
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            preexec_fn=preexec,  # noqa: PLW1509 - only prctl, no locks taken
+            preexec_fn=preexec,
         )
     _children[child.pid] = child
     try:
@@ -140,10 +143,8 @@ def group_members(pgid: int) -> list[int]:
 
 
 def _signal_group(pgid: int, sig: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def _wait_group_gone(pgid: int, timeout: float) -> bool:

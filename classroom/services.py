@@ -46,7 +46,7 @@ def _http_ok(url: str, timeout: float = 0.5) -> bool:
 
 
 def redis_client(cfg: Config, timeout: float = 0.5):
-    import redis  # noqa: PLC0415 - keep `import classroom` light
+    import redis
 
     return redis.Redis.from_url(
         cfg.redis_url, socket_timeout=timeout, socket_connect_timeout=timeout
@@ -54,7 +54,7 @@ def redis_client(cfg: Config, timeout: float = 0.5):
 
 
 def redis_ping(cfg: Config, timeout: float = 0.5) -> bool:
-    import redis  # noqa: PLC0415
+    import redis
 
     try:
         return bool(redis_client(cfg, timeout).ping())
@@ -65,10 +65,14 @@ def redis_ping(cfg: Config, timeout: float = 0.5) -> bool:
 @cache
 def control_app(broker_url: str):
     """A bare Celery app for remote control (ping, inspect): no Django, fails fast."""
-    from celery import Celery  # noqa: PLC0415
+    from celery import Celery
 
     app = Celery("classroom-control", broker=broker_url, backend=None, set_as_current=False)
     app.conf.update(
+        # Celery prefers a CELERY_BROKER_URL from the environment to `broker=`; these two win
+        # over it, so that a test or a bench can watch a stack other than the environment's.
+        broker_read_url=broker_url,
+        broker_write_url=broker_url,
         broker_connection_timeout=0.5,
         broker_connection_retry_on_startup=False,
         broker_transport_options={
@@ -81,19 +85,31 @@ def control_app(broker_url: str):
     return app
 
 
-def worker_pings(cfg: Config, timeout: float = 0.5) -> list[str]:
-    """Names of the workers that answer a ping on this stack's broker."""
-    from kombu.exceptions import OperationalError  # noqa: PLC0415
+def worker_pings(cfg: Config, timeout: float = 1.0, only: str | None = None) -> list[str]:
+    """Names of the workers that answer a ping on this stack's broker.
 
+    Without `only` this waits the whole timeout (any number of workers may answer); with it,
+    it returns at the first reply, in milliseconds.
+    """
+    from kombu.exceptions import OperationalError
+
+    app = control_app(cfg.redis_url)
     try:
-        replies = control_app(cfg.redis_url).control.ping(timeout=timeout)
+        # a fresh connection each time: a late reply to an earlier ping can't be mistaken
+        with app.connection_for_write() as conn:
+            replies = app.control.ping(
+                timeout=timeout,
+                connection=conn,
+                destination=[only] if only else None,
+                limit=1 if only else None,
+            )
     except (OperationalError, OSError):
         return []
     return sorted(name for reply in replies for name in reply)
 
 
 def worker_ready(cfg: Config) -> bool:
-    return worker_hostname() in worker_pings(cfg, timeout=0.3)
+    return worker_hostname() in worker_pings(cfg, timeout=0.5, only=worker_hostname())
 
 
 @dataclass(frozen=True)
@@ -136,7 +152,7 @@ def _redis_command(cfg: Config) -> list[str]:
 
 
 def _beat_ready(cfg: Config) -> bool:
-    from .procs import tail  # noqa: PLC0415
+    from .procs import tail
 
     # only this start's lines: the log is appended to, and each start writes a "=== " header
     this_start = tail(cfg.log_file("beat"), 200).rsplit("\n=== ", 1)[-1]
@@ -157,10 +173,11 @@ REDIS = Service(
 WORKER = Service(
     name="worker",
     description="Celery worker",
+    # -E: send events (Flower, the task monitor); no mingle/gossip: ready in about a second
     command=lambda cfg: _celery(
-        "worker", "-l", "info", "-E", "--without-mingle", "--without-gossip",
-        "-n", WORKER_NAME, "-c", str(cfg.worker_concurrency),
-    ),  # fmt: skip
+        *("worker", "-l", "info", "-E", "--without-mingle", "--without-gossip"),
+        *("-n", WORKER_NAME, "-c", str(cfg.worker_concurrency)),
+    ),
     probe=worker_ready,
     address=lambda cfg: worker_hostname(),
 )
@@ -177,9 +194,7 @@ BEAT = Service(
 FLOWER = Service(
     name="flower",
     description="Flower: the monitoring dashboard",
-    command=lambda cfg: _celery(
-        "flower", "--address=127.0.0.1", f"--port={cfg.flower_port}"
-    ),
+    command=lambda cfg: _celery("flower", "--address=127.0.0.1", f"--port={cfg.flower_port}"),
     probe=lambda cfg: _http_ok(f"{cfg.flower_url}/healthcheck"),
     port=lambda cfg: cfg.flower_port,
     port_env="FLOWER_PORT",

@@ -121,7 +121,7 @@ def up(
                 continue
             if record:  # ours and alive, but not answering: start it afresh
                 say(f"… {name:<8} not answering: restarting it")
-                procs.stop([record], STOP_TIMEOUT)
+                _stop(cfg, [record], STOP_TIMEOUT)
                 del records[name]
             to_start.append(svc)
 
@@ -130,7 +130,7 @@ def up(
             # 30 s. Restart them now rather than make the learner wait.
             for name in ("worker", "beat", "flower"):
                 if name in records and all(s.name != name for s in to_start):
-                    procs.stop([records.pop(name)], STOP_TIMEOUT)
+                    _stop(cfg, [records.pop(name)], STOP_TIMEOUT)
                     to_start.append(ALL[name])
             to_start.sort(key=lambda s: list(ALL).index(s.name))
 
@@ -237,8 +237,8 @@ def down(
         records = registry.load()
         chosen = [r for n, r in records.items() if n in targets]
         # clients first, so that a worker's warm shutdown can still reach Redis
-        procs.stop([r for r in chosen if r.service != "redis"], timeout)
-        procs.stop([r for r in chosen if r.service == "redis"], timeout)
+        _stop(cfg, [r for r in chosen if r.service != "redis"], timeout)
+        _stop(cfg, [r for r in chosen if r.service == "redis"], timeout)
         stopped = [r.service for r in chosen]
         for name in stopped:
             del records[name]
@@ -255,6 +255,17 @@ def down(
     return stopped
 
 
+def _stop(cfg: Config, records: list[procs.ProcessRecord], timeout: float) -> None:
+    procs.stop(records, timeout)
+    # A process can be gone a moment before the kernel closes its listening socket: wait
+    # (briefly) so that a restart right after this does not find its own port taken.
+    deadline = time.monotonic() + 3.0
+    for record in records:
+        port = ALL[record.service].port(cfg) if record.service in ALL else None
+        while port and ports.in_use(port) and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+
 def _names_exact(names: Iterable[str]) -> list[str]:
     names = list(names)
     unknown = [n for n in names if n not in ALL]
@@ -264,7 +275,7 @@ def _names_exact(names: Iterable[str]) -> list[str]:
 
 
 def _stray(pid: int) -> procs.ProcessRecord:
-    import psutil  # noqa: PLC0415
+    import psutil
 
     try:
         created = psutil.Process(pid).create_time()

@@ -97,12 +97,12 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 0.5
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "max_retries": 0,
     "socket_connect_timeout": 0.5,
-    "socket_timeout": 3,
+    "socket_timeout": 2,
     "socket_keepalive": True,
 }
 # - and so does the result backend.
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 0.5
-CELERY_REDIS_SOCKET_TIMEOUT = 3
+CELERY_REDIS_SOCKET_TIMEOUT = 2
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": {"max_retries": 0}}
 # A worker still waits for the broker when it starts, and reconnects if it goes away.
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

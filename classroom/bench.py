@@ -1,0 +1,129 @@
+"""`make bench`: the kit's start-up and round trips, measured in one run on one Redis.
+
+Figures from a shared machine are noisy: compare the ratios within a run, not runs.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from . import procs, stack
+from .config import ROOT, isolated_config
+from .services import redis_client
+
+TARGET_STACK_UP = 3.0  # seconds
+TARGET_RATIO = 1.1  # kit p50 / plain p50
+
+
+def _pct(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.2f} ms"
+
+
+def run(tasks: int = 2000, rounds: int = 300) -> int:
+    run_dir = Path(tempfile.mkdtemp(prefix="classroom-bench-"))
+    cfg = isolated_config(run_dir)
+    plain_worker = None
+    print(f"bench stack in {run_dir}, Redis on 127.0.0.1:{cfg.redis_port}", flush=True)
+    try:
+        ups = []
+        for _ in range(3):
+            start = time.perf_counter()
+            stack.up(cfg=cfg)
+            ups.append(time.perf_counter() - start)
+            stack.down(cfg=cfg)
+        stack.up(cfg=cfg)
+        worker_ready = []
+        for _ in range(3):
+            stack.down(["worker"], cfg=cfg)
+            start = time.perf_counter()
+            stack.up(["worker"], cfg=cfg)
+            worker_ready.append(time.perf_counter() - start)
+
+        plain_worker = procs.spawn(
+            "plain-worker",
+            [sys.executable, "-m", "celery", "-A", "classroom.bench_plain", "worker",
+             "-l", "warning", "-Q", "plain", "-n", "plain@%h", "-c", "2",
+             "--without-mingle", "--without-gossip"],
+            log=cfg.log_file("plain-worker"),
+            env={**os.environ, **cfg.env(), "CLASSROOM_BENCH_URL": cfg.redis_url},
+            cwd=ROOT,
+            tie_to_parent=True,
+        )  # fmt: skip
+        os.environ["CLASSROOM_BENCH_URL"] = cfg.redis_url
+        import django
+
+        django.setup()
+        from calc.tasks import add as kit_add
+
+        from .bench_plain import add as plain_add
+
+        # warm both paths (connections, the plain worker's start) before measuring
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                plain_add.delay(1, 1).get(timeout=2)
+                break
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise
+        for _ in range(20):
+            kit_add.delay(1, 1).get(timeout=10)
+            plain_add.delay(1, 1).get(timeout=10)
+
+        kit, plain = [], []
+        for _ in range(rounds):  # interleaved, so that noise hits both alike
+            start = time.perf_counter()
+            kit_add.delay(1, 2).get(timeout=10)
+            kit.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            plain_add.delay(1, 2).get(timeout=10)
+            plain.append(time.perf_counter() - start)
+
+        client = redis_client(cfg)
+        pings = []
+        for _ in range(rounds):
+            start = time.perf_counter()
+            client.ping()
+            pings.append(time.perf_counter() - start)
+
+        start = time.perf_counter()
+        results = [kit_add.delay(i, i) for i in range(tasks)]
+        sent = time.perf_counter() - start
+        for i, result in enumerate(results):
+            assert result.get(timeout=60) == 2 * i
+        total = time.perf_counter() - start
+    finally:
+        if plain_worker:
+            procs.stop([plain_worker])
+        stack.down(cfg=cfg)
+
+    up_p50 = statistics.median(ups)
+    ratio = statistics.median(kit) / statistics.median(plain)
+    rows = [
+        ("stack up, cold (median of 3)", f"{up_p50:.2f} s",
+         f"target ≤ {TARGET_STACK_UP:.0f} s: {'met' if up_p50 <= TARGET_STACK_UP else 'MISSED'}"),
+        ("worker ready (median of 3)", f"{statistics.median(worker_ready):.2f} s", ""),
+        ("Redis PING round trip p50 (the floor)", _ms(statistics.median(pings)), ""),
+        ("delay().get() p50, kit settings", _ms(statistics.median(kit)),
+         f"p95 {_ms(_pct(kit, 0.95))}"),
+        ("delay().get() p50, plain Celery", _ms(statistics.median(plain)),
+         f"p95 {_ms(_pct(plain, 0.95))}"),
+        ("kit / plain p50 ratio", f"{ratio:.2f}",
+         f"target ≤ {TARGET_RATIO}: {'met' if ratio <= TARGET_RATIO else 'MISSED'}"),
+        (f"throughput, {tasks} tiny tasks", f"{tasks / total:.0f} tasks/s",
+         f"sent in {sent:.2f} s, all done in {total:.2f} s"),
+    ]  # fmt: skip
+    print(f"\n{rounds} interleaved round trips per configuration, one worker each (prefork, -c 2)")
+    for name, value, note in rows:
+        print(f"  {name:<40} {value:>12}   {note}")
+    return 0

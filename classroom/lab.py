@@ -1,0 +1,110 @@
+"""`make lab`: start the stack, serve JupyterLab, and stop all of it on Ctrl-C."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import signal
+import sys
+import time
+import urllib.request
+
+import psutil
+
+from . import ports, procs, stack
+from .config import ROOT, Config
+from .errors import PortInUse, ServiceFailed
+
+FIRST_LESSON = "notebooks/00_setup_check.ipynb"
+READY_TIMEOUT = 60.0
+
+
+def _interrupt(signum, frame):  # SIGTERM and SIGHUP end the lab as Ctrl-C does
+    raise KeyboardInterrupt
+
+
+def _lab_answers(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api", timeout=0.5) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def _has_display() -> bool:
+    return sys.platform != "linux" or bool(
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    )
+
+
+def run(cfg: Config, open_browser: bool = True) -> int:
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGHUP, _interrupt)
+    if ports.in_use(cfg.lab_port):
+        raise PortInUse("JupyterLab", cfg.lab_port, "LAB_PORT", ports.holder(cfg.lab_port))
+    jupyter = None
+    try:
+        print("Starting the stack (Redis, a Celery worker, Flower, Django)…", flush=True)
+        stack.up(cfg=cfg, tie_to_parent=True, echo=lambda line: print(line, flush=True))
+        token = secrets.token_hex(16)
+        cmd = [
+            sys.executable, "-m", "jupyter", "lab",
+            "--ip=127.0.0.1", f"--port={cfg.lab_port}", "--port-retries=0",
+            f"--ServerApp.root_dir={ROOT}", f"--IdentityProvider.token={token}",
+            f"--LabApp.default_url=/lab/tree/{FIRST_LESSON}",
+        ]  # fmt: skip
+        if not (open_browser and _has_display()):
+            cmd.append("--no-browser")
+        print("Starting JupyterLab…", flush=True)
+        jupyter = procs.spawn(
+            "lab",
+            cmd,
+            log=cfg.log_file("lab"),
+            env={**os.environ, **cfg.env()},
+            cwd=ROOT,
+            tie_to_parent=True,
+        )
+        lab_log = cfg.log_file("lab")
+        deadline = time.monotonic() + READY_TIMEOUT
+        while not _lab_answers(cfg.lab_port):
+            if not jupyter.is_alive():
+                raise ServiceFailed("lab", "exited during start-up", lab_log, procs.tail(lab_log))
+            if time.monotonic() > deadline:
+                why = f"did not answer within {READY_TIMEOUT:.0f} s"
+                raise ServiceFailed("lab", why, lab_log, procs.tail(lab_log))
+            time.sleep(0.2)
+        url = f"{cfg.lab_url}/tree/{FIRST_LESSON}?token={token}"
+        print(
+            "\nThe Celery teaching kit is ready.\n"
+            f"  JupyterLab  {url}\n"
+            f"  Flower      {cfg.flower_url}\n"
+            f"  Django      {cfg.django_url}\n"
+            f"  Logs        {cfg.log_dir}\n"
+            "Press Ctrl-C to stop everything.",
+            flush=True,
+        )
+        while jupyter.is_alive():
+            time.sleep(0.5)
+        print(f"JupyterLab exited; its log: {cfg.log_file('lab')}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut cleanup short
+        print("\nStopping…", flush=True)
+        if jupyter is not None:
+            _stop_jupyter(jupyter)
+        stack.down(cfg=cfg, echo=lambda line: print(line, flush=True))
+
+
+def _stop_jupyter(jupyter: procs.ProcessRecord) -> None:
+    """JupyterLab, then its kernels and terminals (each kernel leads its own session)."""
+    try:
+        descendants = psutil.Process(jupyter.pid).children(recursive=True)
+    except psutil.Error:
+        descendants = []
+    procs.stop([jupyter], timeout=5.0)
+    for proc in descendants:
+        with contextlib.suppress(psutil.Error, OSError):
+            proc.kill()

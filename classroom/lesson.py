@@ -1,0 +1,38 @@
+"""The one setup line at the top of every lesson: `from classroom.lesson import setup; setup()`.
+
+Safe to re-run: it reuses a healthy stack and starts only what is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from . import stack
+from .config import APP_DIR, ROOT, Config
+
+_started: list[str] = []
+
+
+def setup(*, beat: bool = False) -> Config:
+    """Point this kernel at the kit's stack, load Django, and make sure the stack is up."""
+    cfg = Config.from_env()
+    os.environ.update(cfg.env())
+    for path in (str(APP_DIR), str(ROOT)):
+        if path not in sys.path:
+            sys.path.insert(0, path)
+    import django
+
+    django.setup()
+    statuses = stack.up(beat=beat, cfg=cfg, echo=_progress)
+    ready = [s for s in statuses if s.ok]
+    names = ", ".join(s.name for s in ready)
+    print(f"✓ The stack is ready: {names}")
+    print(f"  Flower {cfg.flower_url}   Django {cfg.django_url}")
+    return cfg
+
+
+def _progress(line: str) -> None:
+    # Only what this call started: a reused stack prints nothing, so lesson outputs are stable.
+    if "started" in line or "restarting" in line:
+        print(line, flush=True)

@@ -1,0 +1,61 @@
+"""Test-session wiring: one shared stack on free ports, for the tests and the notebooks alike.
+
+The shared stack lives in .run-test/ on ports chosen at start, so `make test` never touches a
+stack that `make lab` is running. Its processes are tied to this pytest process: they die with
+it, and `pytest_sessionfinish` stops them and checks that nothing is left.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from classroom import procs, stack
+from classroom.config import ROOT, Config, isolated_config
+from classroom.ports import free_port
+
+_state: dict[str, object] = {}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Exported, so that nbval's kernels and any subprocess find the same stack.
+    _state["cfg"] = isolated_config(ROOT / ".run-test")
+
+
+def shared_stack() -> Config:
+    """Start the shared stack once, on first use."""
+    cfg = _state["cfg"]
+    if not _state.get("started"):
+        stack.up(cfg=cfg, tie_to_parent=True)
+        _state["started"] = True
+    return cfg  # type: ignore[return-value]
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.path.suffix == ".ipynb":  # nbval cells: the lesson's setup() reuses this stack
+        shared_stack()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    cfg: Config = _state["cfg"]  # type: ignore[assignment]
+    stack.down(cfg=cfg)
+    left = procs.find_marked(cfg.run_dir)
+    if left:
+        print(f"\nkit processes left after the session: {left}")
+        session.exitstatus = 1
+
+
+@pytest.fixture(scope="session")
+def live_stack() -> Config:
+    return shared_stack()
+
+
+def make_private_config(tmp: Path) -> Config:
+    return Config(
+        run_dir=tmp,
+        redis_port=free_port(),
+        flower_port=free_port(),
+        django_port=free_port(),
+        lab_port=free_port(),
+    )

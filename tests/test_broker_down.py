@@ -1,0 +1,65 @@
+"""With Redis down or frozen, delay() must fail fast and say where it looked."""
+
+import os
+import signal
+
+import pytest
+
+from classroom import stack
+from conftest import make_private_config
+from tests.helpers import run_client
+
+DELAY_AND_TIME = """
+import os
+from calc.tasks import add
+from classroom.errors import explain
+start = time.perf_counter()
+try:
+    add.delay(1, 2)
+    error = explained = "no error"
+except Exception as exc:
+    seconds = time.perf_counter() - start
+    error = repr(exc)
+    explained = str(explain(exc, os.environ["CELERY_BROKER_URL"]))
+print(json.dumps({"seconds": time.perf_counter() - start, "error": error, "explained": explained}))
+"""
+
+
+@pytest.fixture
+def redis_only(tmp_path):
+    cfg = make_private_config(tmp_path)
+    stack.up(["redis"], cfg=cfg)
+    yield cfg
+    stack.down(cfg=cfg)
+
+
+def test_delay_fails_fast_when_broker_is_down(redis_only):
+    stack.down(["redis"], cfg=redis_only)
+    outcome = run_client(redis_only, DELAY_AND_TIME)
+    assert outcome["seconds"] < 1.0
+    # Celery's own error varies with who notices first; the kit's explanation does not
+    message = outcome["explained"]
+    assert message.startswith(
+        f"Redis is not answering at redis://127.0.0.1:{redis_only.redis_port}"
+    )
+    assert "Connection refused" in message
+    assert "python -m classroom up" in message
+
+
+def test_delay_fails_within_seconds_when_redis_is_frozen(redis_only):
+    pid = next(s.pid for s in stack.status(redis_only) if s.name == "redis")
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        outcome = run_client(redis_only, DELAY_AND_TIME)
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    assert outcome["error"] != "no error"
+    assert "Timeout" in outcome["explained"]
+    assert outcome["seconds"] < 5.0
+
+
+def test_delay_works_again_once_redis_is_back(redis_only):
+    stack.down(["redis"], cfg=redis_only)
+    assert run_client(redis_only, DELAY_AND_TIME)["error"] != "no error"
+    stack.up(["redis"], cfg=redis_only)
+    assert run_client(redis_only, DELAY_AND_TIME)["error"] == "no error"

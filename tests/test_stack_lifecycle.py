@@ -1,0 +1,134 @@
+"""up, up again, status, down, and no orphans: on a private stack of real processes."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import psutil
+import pytest
+
+from classroom import procs, stack
+from classroom.services import redis_client
+from conftest import make_private_config
+
+
+@pytest.fixture(scope="module")
+def cfg(tmp_path_factory):
+    cfg = make_private_config(tmp_path_factory.mktemp("lifecycle"))
+    yield cfg
+    stack.down(cfg=cfg)
+
+
+def _pids(cfg):
+    return {s.name: s.pid for s in stack.status(cfg) if s.pid}
+
+
+def _kit_processes(cfg):
+    """Every live process of this stack: the recorded groups plus anything carrying our marker."""
+    found = set(procs.find_marked(cfg.run_dir))
+    for record in procs.Registry(cfg.state_file).load().values():
+        found.update(procs.group_members(record.pgid))
+    return found
+
+
+def test_up_starts_every_default_service_and_reports_it_healthy(cfg):
+    statuses = stack.up(cfg=cfg)
+    assert stack.healthy(statuses)
+    by_name = {s.name: s for s in statuses}
+    assert {n for n, s in by_name.items() if s.state == "ready"} == {
+        "redis", "worker", "flower", "django",
+    }  # fmt: skip
+    assert by_name["beat"].state == "stopped"
+
+
+def test_up_again_reuses_the_running_services(cfg):
+    before = _pids(cfg)
+    stack.up(cfg=cfg)
+    assert _pids(cfg) == before
+
+
+def test_every_service_listens_on_loopback_only(cfg):
+    pids = set()
+    for pid in _pids(cfg).values():
+        pids.update(procs.group_members(pid))
+    listening = [
+        c.laddr
+        for c in psutil.net_connections(kind="tcp")
+        if c.pid in pids and c.status == psutil.CONN_LISTEN
+    ]
+    assert listening, "the stack should listen somewhere"
+    assert {addr.ip for addr in listening} == {"127.0.0.1"}
+
+
+def test_cli_status_exits_zero_when_healthy_and_one_when_not(cfg):
+    env = {**os.environ, **cfg.env()}
+    ok = subprocess.run([sys.executable, "-m", "classroom", "status"], env=env,
+                        capture_output=True, text=True, timeout=30)  # fmt: skip
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "✓ worker" in ok.stdout
+    stack.down(["flower"], cfg=cfg)
+    bad = subprocess.run([sys.executable, "-m", "classroom", "status"], env=env,
+                         capture_output=True, text=True, timeout=30)  # fmt: skip
+    assert bad.returncode == 1
+    assert "flower  stopped" in bad.stdout
+    stack.up(cfg=cfg)
+
+
+def test_a_restarted_redis_keeps_queued_tasks(cfg):
+    stack.down(["worker"], cfg=cfg)
+    redis_client(cfg).lpush("lifecycle-probe", "kept")
+    stack.down(["redis"], cfg=cfg)
+    stack.up(cfg=cfg)
+    assert redis_client(cfg).lrange("lifecycle-probe", 0, -1) == [b"kept"]
+    redis_client(cfg).delete("lifecycle-probe")
+
+
+def test_down_stops_everything_and_leaves_no_process(cfg):
+    stack.up(cfg=cfg, beat=True)
+    assert _kit_processes(cfg)
+    stopped = stack.down(cfg=cfg)
+    assert set(stopped) == {"redis", "worker", "beat", "flower", "django"}
+    assert _kit_processes(cfg) == set()
+    assert not stack.healthy(stack.status(cfg))
+
+
+PARENT = """
+import sys
+from classroom import stack
+from classroom.config import Config
+cfg = Config(run_dir=__import__("pathlib").Path(sys.argv[1]), redis_port=int(sys.argv[2]),
+             flower_port=int(sys.argv[3]), django_port=int(sys.argv[4]))
+stack.up(cfg=cfg)
+print("up", flush=True)
+sys.stdin.read()  # wait to be killed, as a kernel does
+"""
+
+
+def test_services_die_with_a_killed_parent_like_a_kernel(tmp_path):
+    cfg = make_private_config(tmp_path)
+    parent = subprocess.Popen(
+        [sys.executable, "-c", PARENT, str(cfg.run_dir), str(cfg.redis_port),
+         str(cfg.flower_port), str(cfg.django_port)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert parent.stdout.readline().strip() == "up"
+        assert stack.healthy(stack.status(cfg))
+        kit = _kit_processes(cfg)
+        assert len(kit) >= 5  # redis, worker + its pool, flower, django
+        parent.send_signal(signal.SIGKILL)
+        parent.wait(timeout=5)
+        deadline = time.monotonic() + 15
+        while _kit_processes(cfg) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _kit_processes(cfg) == set()
+    finally:
+        parent.kill()
+        stack.down(cfg=cfg)
+
+
+def test_unknown_service_is_a_clear_error(cfg):
+    with pytest.raises(ValueError, match=r"Unknown service 'wroker'.*redis, worker, beat"):
+        stack.up(["wroker"], cfg=cfg)
