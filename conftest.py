@@ -1,18 +1,21 @@
 """Test-session wiring: one shared stack on free ports, for the tests and the notebooks alike.
 
-The shared stack lives in .run-test/ on ports chosen at start, so `make test` never touches a
-stack that `make lab` is running. Its processes are tied to this pytest process: they die with
-it, and `pytest_sessionfinish` stops them and checks that nothing is left.
+The shared stack lives in a temporary run directory on ports chosen at start, so `make test`
+never touches a stack that `make lab` is running, nor another test session's. Its processes
+are tied to this pytest process: they die with it, and `pytest_sessionfinish` stops them and
+checks that nothing is left.
 """
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from classroom import procs, stack
-from classroom.config import ROOT, Config, isolated_config
+from classroom.config import Config, isolated_config
 from classroom.ports import free_port
 
 _state: dict[str, object] = {}
@@ -20,7 +23,7 @@ _state: dict[str, object] = {}
 
 def pytest_configure(config: pytest.Config) -> None:
     # Exported, so that nbval's kernels and any subprocess find the same stack.
-    _state["cfg"] = isolated_config(ROOT / ".run-test")
+    _state["cfg"] = isolated_config(Path(tempfile.mkdtemp(prefix="classroom-test-")))
 
 
 def shared_stack() -> Config:
@@ -44,6 +47,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if left:
         print(f"\nkit processes left after the session: {left}")
         session.exitstatus = 1
+    elif exitstatus == 0:
+        shutil.rmtree(cfg.run_dir, ignore_errors=True)
+    else:
+        print(f"\nthe test stack's logs are in {cfg.log_dir}")
 
 
 @pytest.fixture(scope="session")

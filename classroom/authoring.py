@@ -4,7 +4,9 @@ normalizes it, so that the committed outputs are exactly what nbval checks in CI
 
 from __future__ import annotations
 
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 from . import stack
@@ -34,7 +36,7 @@ def execute(paths: list[Path]) -> None:
     import nbformat
     from nbclient import NotebookClient
 
-    cfg = isolated_config(ROOT / ".run-notebooks")
+    cfg = isolated_config(Path(tempfile.mkdtemp(prefix="classroom-notebooks-")))
     try:
         stack.up(cfg=cfg, echo=print)
         for path in paths:
@@ -48,6 +50,7 @@ def execute(paths: list[Path]) -> None:
             nbformat.write(nb, path)
     finally:
         stack.down(cfg=cfg)
+        shutil.rmtree(cfg.run_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("services", nargs="*", metavar="service")
     sub.add_parser("status", help="what runs; exit 0 when redis, worker, flower and django answer")
     p = sub.add_parser("logs", help="the end of a service's log")
-    p.add_argument("service", nargs="?", default="worker", choices=list(ALL))
+    p.add_argument("service", nargs="?", default="worker", choices=stack.LOGGED)
     p.add_argument("-n", "--lines", type=int, default=40)
     p = sub.add_parser("restart", help="stop a service and start it again")
     p.add_argument("service", choices=list(ALL))

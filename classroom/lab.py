@@ -56,6 +56,8 @@ def run(cfg: Config, open_browser: bool = True) -> int:
         ]  # fmt: skip
         if not (open_browser and _has_display()):
             cmd.append("--no-browser")
+        if os.geteuid() == 0:  # containers and CI run as root; Jupyter refuses without this
+            cmd.append("--allow-root")
         print("Starting JupyterLab…", flush=True)
         jupyter = procs.spawn(
             "lab",
@@ -89,7 +91,7 @@ def run(cfg: Config, open_browser: bool = True) -> int:
         print(f"JupyterLab exited; its log: {cfg.log_file('lab')}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        return 130
+        return 0  # Ctrl-C is how the lab is meant to stop
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut cleanup short
         print("\nStopping…", flush=True)

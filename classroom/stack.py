@@ -314,8 +314,12 @@ def healthy(statuses: list[ServiceStatus]) -> bool:
     return all(s.ok for s in statuses if s.name in DEFAULT)
 
 
+LOGGED = (*ALL, "lab")  # the services, and JupyterLab under `make lab`
+
+
 def logs(name: str, lines: int = 40, *, cfg: Config | None = None) -> str:
-    _names_exact([name])
+    if name not in LOGGED:
+        raise ValueError(f"No log called {name!r}; the logs are: {', '.join(LOGGED)}.")
     cfg = cfg or Config.from_env()
     return procs.tail(cfg.log_file(name), lines)
 

@@ -132,3 +132,33 @@ def test_services_die_with_a_killed_parent_like_a_kernel(tmp_path):
 def test_unknown_service_is_a_clear_error(cfg):
     with pytest.raises(ValueError, match=r"Unknown service 'wroker'.*redis, worker, beat"):
         stack.up(["wroker"], cfg=cfg)
+
+
+def test_services_started_from_a_real_kernel_outlive_the_cell_and_die_with_the_kernel(tmp_path):
+    from jupyter_client.manager import start_new_kernel
+
+    cfg = make_private_config(tmp_path)
+    manager, client = start_new_kernel(kernel_name="python3")
+    try:
+        code = (
+            "from pathlib import Path\n"
+            "from classroom import stack\n"
+            "from classroom.config import Config\n"
+            f"cfg = Config(run_dir=Path({str(cfg.run_dir)!r}), redis_port={cfg.redis_port}, "
+            f"flower_port={cfg.flower_port}, django_port={cfg.django_port})\n"
+            "print(stack.healthy(stack.up(cfg=cfg)))"
+        )
+        reply = client.execute_interactive(code, timeout=60, output_hook=lambda msg: None)
+        assert reply["content"]["status"] == "ok"
+        time.sleep(1.0)  # a service tied to a finished thread, not the kernel, would be gone now
+        assert stack.healthy(stack.status(cfg))
+        kernel_pid = manager.provisioner.pid
+        os.kill(kernel_pid, signal.SIGKILL)
+        deadline = time.monotonic() + 15
+        while _kit_processes(cfg) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _kit_processes(cfg) == set()
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+        stack.down(cfg=cfg)
