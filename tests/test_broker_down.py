@@ -63,3 +63,24 @@ def test_delay_works_again_once_redis_is_back(redis_only):
     assert run_client(redis_only, DELAY_AND_TIME)["error"] != "no error"
     stack.up(["redis"], cfg=redis_only)
     assert run_client(redis_only, DELAY_AND_TIME)["error"] == "no error"
+
+
+def test_the_demo_app_answers_503_with_the_fix_when_redis_is_down(tmp_path):
+    import urllib.error
+    import urllib.request
+
+    from tests.test_demo_app import _post_divide
+
+    cfg = make_private_config(tmp_path)
+    stack.up(["redis", "django"], cfg=cfg)
+    try:
+        stack.down(["redis"], cfg=cfg)
+        browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+        with pytest.raises(urllib.error.HTTPError) as caught:
+            _post_divide(browser, cfg.django_url, 1, 2)
+        assert caught.value.code == 503
+        page = caught.value.read().decode()
+        assert "The broker did not answer" in page
+        assert "python -m classroom up" in page
+    finally:
+        stack.down(cfg=cfg)

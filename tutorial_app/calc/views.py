@@ -3,9 +3,18 @@ from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from kombu.exceptions import OperationalError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from .forms import DivideForm
 from .tasks import divide
+
+
+def _broker_error(exc):
+    """Redis is down or frozen. Celery says so with kombu's OperationalError, or, when the
+    result backend notices first, with a RuntimeError caused by redis' ConnectionError."""
+    broker_errors = (OperationalError, RedisConnectionError, RedisTimeoutError)
+    return isinstance(exc, broker_errors) or isinstance(exc.__cause__, broker_errors)
 
 
 def index(request):
@@ -14,9 +23,11 @@ def index(request):
     if request.method == "POST" and form.is_valid():
         try:
             result = divide.delay(form.cleaned_data["x"], form.cleaned_data["y"])
-        except OperationalError as exc:
+        except Exception as exc:
+            if not _broker_error(exc):
+                raise
             # The broker is down: say so plainly instead of a 500 page.
-            context = {"form": form, "broker_error": str(exc)}
+            context = {"form": form, "broker_error": str(exc.__cause__ or exc).strip()}
             return render(request, "calc/index.html", context, status=503)
         return redirect(reverse("calc:task", args=[result.id]))
     return render(request, "calc/index.html", {"form": form})
@@ -37,8 +48,11 @@ def task_detail(request, task_id):
     """What the result backend knows about one task; refreshes itself until it is done."""
     try:
         info = _describe(task_id)
-    except OperationalError as exc:
-        return render(request, "calc/task.html", {"broker_error": str(exc)}, status=503)
+    except Exception as exc:
+        if not _broker_error(exc):
+            raise
+        context = {"broker_error": str(exc.__cause__ or exc).strip()}
+        return render(request, "calc/task.html", context, status=503)
     if request.GET.get("format") == "json":
         return JsonResponse(info)
     return render(request, "calc/task.html", {"task": info})
