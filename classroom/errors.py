@@ -68,10 +68,10 @@ def explain(exc: BaseException, redis_url: str) -> BrokerUnavailable | None:
     restarted" (it need not be: start Redis and call again).
     """
     for link in _chain(exc):
-        module = type(link).__module__
-        if isinstance(link, ConnectionRefusedError | TimeoutError) or (
-            module.startswith(("redis", "kombu"))
-            and type(link).__name__ in ("ConnectionError", "TimeoutError", "OperationalError")
+        if type(link).__module__.startswith(("redis", "kombu")) and type(link).__name__ in (
+            "ConnectionError",
+            "TimeoutError",
+            "OperationalError",
         ):
             return BrokerUnavailable(redis_url, str(link).strip())
     return None

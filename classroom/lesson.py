@@ -10,6 +10,7 @@ import sys
 
 from . import stack
 from .config import APP_DIR, ROOT, Config
+from .errors import explain
 
 _started: list[str] = []
 
@@ -24,6 +25,7 @@ def setup(*, beat: bool = False) -> Config:
     import django
 
     django.setup()
+    _explain_broker_errors(cfg)
     statuses = stack.up(beat=beat, cfg=cfg, echo=_progress)
     ready = [s for s in statuses if s.ok]
     names = ", ".join(s.name for s in ready)
@@ -36,3 +38,22 @@ def _progress(line: str) -> None:
     # Only what this call started: a reused stack prints nothing, so lesson outputs are stable.
     if "started" in line or "restarting" in line:
         print(line, flush=True)
+
+
+def _explain_broker_errors(cfg: Config) -> None:
+    """After Celery's traceback, one line that says what happened and what to do."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+
+    def handler(shell, etype, value, tb, tb_offset=None):
+        shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
+        explained = explain(value, cfg.redis_url)
+        if explained is not None:
+            print(f"\n✗ {explained}", file=sys.stderr)
+
+    shell.set_custom_exc((Exception,), handler)

@@ -1,0 +1,210 @@
+"""Exercises with check / hint / solution, in the spirit of Kaggle's learntools.
+
+In a lesson:
+
+    from classroom.exercises import exercises, ____
+    ex = exercises("04")
+    q1 = ____            # the learner replaces ____ with an answer
+    ex.q1.check()        # ✓ correct, ✗ incorrect (and why), or ○ not attempted yet
+    ex.q1.hint()         # ex.q1.hint(2) for the next one
+    ex.q1.solution()
+
+A check verifies the real system (the result in Redis, the worker that ran it, its log), not
+just a value. Each exercise keeps its stub and its solution side by side, and the tests run
+both: the stub must fail its check, the solution must pass it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class _Placeholder:
+    """`____`: what a learner replaces with an answer."""
+
+    def __repr__(self) -> str:
+        return "____"
+
+
+____ = _Placeholder()
+
+
+class NotAttempted(Exception):
+    """The answer is still the placeholder."""
+
+
+class Incorrect(Exception):
+    """The answer is wrong; the message says why, and what to look at."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str  # "correct" | "incorrect" | "not attempted"
+    message: str
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "correct"
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def __str__(self) -> str:
+        if self.status == "not attempted":
+            return f"○ {self.message}"
+        mark = "✓ Correct" if self.passed else "✗ Not yet"
+        return f"{mark}: {self.message}" if self.message else mark
+
+    def _repr_markdown_(self) -> str:
+        colour = {"correct": "green", "incorrect": "#b91c1c", "not attempted": "#6b7280"}
+        return f'<span style="color:{colour[self.status]}">{self}</span>'
+
+    __repr__ = __str__
+
+
+@dataclass
+class Exercise:
+    """One exercise: what to do, its stub and solution (code), its check, its hints."""
+
+    lesson: str
+    name: str  # q1, q2, ...
+    title: str
+    answer: str  # the variable the learner sets
+    stub: str
+    solution_code: str
+    checker: Callable[[Any, dict[str, Any]], str]
+    hints: list[str] = field(default_factory=list)
+    # what the lesson's earlier cells have already run (imports, names): the tests run it first
+    given: str = ""
+
+    @property
+    def label(self) -> str:
+        return f"📝 Exercise {self.lesson}.{self.name[1:]}"
+
+    def evaluate(self, namespace: dict[str, Any]) -> Outcome:
+        """The check, against an explicit namespace (tests use this)."""
+        value = namespace.get(self.answer, ____)
+        try:
+            if value is ____:
+                raise NotAttempted
+            message = self.checker(value, namespace)
+        except NotAttempted:
+            return Outcome(
+                "not attempted",
+                f"Not attempted yet. Replace ____ in `{self.answer} = ____` with your answer, run "
+                f"that cell, then this one. Stuck? ex.{self.name}.hint()",
+            )
+        except Incorrect as exc:
+            hint = f" A hint: ex.{self.name}.hint()" if self.hints else ""
+            return Outcome("incorrect", f"{exc}{hint}")
+        except Exception as exc:  # an answer of a shape the check did not expect
+            return Outcome(
+                "incorrect",
+                f"checking {self.answer} raised {type(exc).__name__}: {exc}. "
+                f"Look at the exercise again, or ask for ex.{self.name}.hint().",
+            )
+        return Outcome("correct", message or "")
+
+    def check(self) -> Outcome:
+        """Check the answer in the notebook that calls this."""
+        caller = inspect.currentframe().f_back
+        return self.evaluate(caller.f_globals if caller else {})
+
+    def hint(self, n: int = 1) -> None:
+        if not self.hints:
+            print(f"No hint for this one: try ex.{self.name}.solution()")
+            return
+        n = max(1, min(n, len(self.hints)))
+        more = f"  (next: ex.{self.name}.hint({n + 1}))" if n < len(self.hints) else ""
+        print(f"💡 Hint {n}/{len(self.hints)}: {self.hints[n - 1]}{more}")
+
+    def solution(self) -> None:
+        print(f"💡 A solution to {self.label}:\n\n{self.solution_code}")
+
+
+class Lesson:
+    """The exercises of one lesson, as attributes: ex.q1, ex.q2, ..."""
+
+    def __init__(self, number: str, items: list[Exercise]):
+        self.number = number
+        self.items = {e.name: e for e in items}
+
+    def __getattr__(self, name: str) -> Exercise:
+        try:
+            return self.__dict__["items"][name]
+        except KeyError:
+            raise AttributeError(
+                f"Lesson {self.number} has no exercise {name!r}; it has {', '.join(self.items)}."
+            ) from None
+
+    def __iter__(self):
+        return iter(self.items.values())
+
+    def __repr__(self) -> str:
+        lines = [f"Lesson {self.number} exercises:"]
+        lines += [f"  ex.{e.name}: {e.title}" for e in self]
+        return "\n".join(lines)
+
+
+def exercises(lesson: str) -> Lesson:
+    """The exercises of a lesson: exercises("04")."""
+    try:
+        module = importlib.import_module(f"classroom.lessons.lesson{lesson}")
+    except ModuleNotFoundError:
+        raise ValueError(f"No exercises for lesson {lesson!r}.") from None
+    return Lesson(lesson, module.EXERCISES)
+
+
+def exercise(
+    lesson: str,
+    name: str,
+    title: str,
+    answer: str,
+    *,
+    stub: str,
+    solution: str,
+    hints: list[str],
+    given: str = "",
+):
+    """Decorator: the function below is the check; it returns a message or raises Incorrect."""
+
+    def wrap(checker: Callable[[Any, dict[str, Any]], str]) -> Exercise:
+        return Exercise(
+            lesson,
+            name,
+            title,
+            answer,
+            textwrap.dedent(stub).strip(),
+            textwrap.dedent(solution).strip(),
+            checker,
+            hints,
+            textwrap.dedent(given).strip(),
+        )
+
+    return wrap
+
+
+def wait_for(result, timeout: float = 15.0):
+    """Wait (bounded) for a task a learner sent; Incorrect if it never finishes."""
+    from celery.exceptions import TimeoutError as CeleryTimeout
+
+    try:
+        result.get(timeout=timeout, propagate=False)
+    except CeleryTimeout:
+        raise Incorrect(
+            f"the task {result.id} did not finish within {timeout:.0f} s. Is the worker "
+            "running? Run `python -m classroom doctor`."
+        ) from None
+    return result
+
+
+def fresh(result):
+    """The task as the result backend stored it, not as this process remembers it."""
+    from celery.result import AsyncResult
+
+    return AsyncResult(result.id)

@@ -1,0 +1,72 @@
+"""Lesson 00, setup check: a first task, and the name of the worker that ran it."""
+
+from celery.result import AsyncResult
+
+from ..config import Config
+from ..exercises import Incorrect, exercise, fresh, wait_for
+from ..services import worker_hostname, worker_pings
+
+
+@exercise(
+    "00",
+    "q1",
+    "Send add(20, 22) to the worker",
+    "q1",
+    stub="""
+        # Send add(20, 22) to the worker, and keep what delay() returns.
+        q1 = ____
+    """,
+    solution="""
+        q1 = add.delay(20, 22)
+    """,
+    hints=[
+        "`add.delay(x, y)` sends the task and returns at once.",
+        "Keep the object that delay() returns: `q1 = add.delay(20, 22)`.",
+    ],
+    given="from calc.tasks import add",
+)
+def check_q1(q1, ns):
+    if not isinstance(q1, AsyncResult):
+        raise Incorrect(
+            f"q1 is a {type(q1).__name__}. Keep what .delay() returns (an AsyncResult), not "
+            "its result."
+        )
+    stored = fresh(wait_for(q1))
+    if stored.name != "calc.tasks.add":
+        raise Incorrect(f"that task was {stored.name}, not calc.tasks.add.")
+    if list(stored.args or []) != [20, 22]:
+        raise Incorrect(f"add was called with {stored.args}, not (20, 22).")
+    if stored.worker != worker_hostname():
+        raise Incorrect("that task did not run on the kit's worker.")
+    return f"add(20, 22) ran on {stored.worker}, which stored {stored.result} in Redis."
+
+
+@exercise(
+    "00",
+    "q2",
+    "Name the worker that answers",
+    "q2",
+    stub="""
+        # Ask the workers who is there, and keep the name of the one that answers.
+        q2 = ____
+    """,
+    solution="""
+        replies = add.app.control.ping(timeout=1)  # [{'worker@host': {'ok': 'pong'}}]
+        q2 = list(replies[0])[0]
+    """,
+    hints=[
+        "The doctor's output above names it; so does `add.app.control.ping(timeout=1)`.",
+        "ping returns a list of {name: reply} dictionaries: take the first key of the first one.",
+    ],
+    given="from calc.tasks import add",
+)
+def check_q2(q2, ns):
+    if not isinstance(q2, str):
+        raise Incorrect(f"q2 is a {type(q2).__name__}; it should be a name, like 'worker@host'.")
+    answering = worker_pings(Config.from_env(), timeout=1.0)
+    if q2 not in answering:
+        raise Incorrect(f"no worker called {q2!r} answers a ping now; these do: {answering}.")
+    return f"{q2} answers: it is the worker that runs your tasks."
+
+
+EXERCISES = [check_q1, check_q2]

@@ -1,0 +1,145 @@
+"""TaskMonitor: a live table of tasks as they move PENDING → STARTED → SUCCESS / FAILURE / RETRY.
+
+    mon = TaskMonitor()                 # shows the (empty) table
+    mon.track(divide.delay(1, 2))
+    mon.wait(timeout=15)                # updates live until every task is done, then summarizes
+
+It reads only: each task's state from the result backend, the queue's length (LLEN), and the
+workers that answer a ping. Its first display and its closing summary line are deterministic.
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+from celery.result import AsyncResult
+
+from . import services
+from .config import Config
+
+COLOURS = {
+    "PENDING": "#e5e7eb", "RECEIVED": "#e0e7ff", "STARTED": "#fde68a", "RETRY": "#fed7aa",
+    "SUCCESS": "#bbf7d0", "FAILURE": "#fecaca", "REVOKED": "#d1d5db",
+}  # fmt: skip
+DONE = ("SUCCESS", "FAILURE", "REVOKED")
+
+
+@dataclass
+class _Row:
+    result: AsyncResult
+    sent: float
+    state: str = "PENDING"
+    started: float | None = None
+    finished: float | None = None
+    outcome: str = ""
+    name: str = ""
+    history: list[str] = field(default_factory=lambda: ["PENDING"])
+
+
+class TaskMonitor:
+    def __init__(self, *results: AsyncResult, queue: str = "celery", cfg: Config | None = None):
+        import ipywidgets as widgets
+
+        self.cfg = cfg or Config.from_env()
+        self.queue = queue
+        self.rows: list[_Row] = []
+        self._header = widgets.HTML(self._header_html(queue_length=0, workers=[]))
+        self._table = widgets.HTML(self._table_html())
+        self.widget = widgets.VBox([self._header, self._table])
+        for result in results:
+            self.track(result)
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
+
+    def track(self, *results: AsyncResult) -> TaskMonitor:
+        for result in results:
+            self.rows.append(_Row(result, time.monotonic()))
+        self._table.value = self._table_html()
+        return self
+
+    def refresh(self) -> None:
+        """Read every unfinished task's state once, and the queue and the workers."""
+        now = time.monotonic()
+        for row in self.rows:
+            if row.state in DONE:
+                continue
+            state = row.result.state
+            if state != row.state:
+                row.history.append(state)
+                row.state = state
+                row.name = row.result.name or ""  # stored with the state (result_extended)
+            if state == "STARTED" and row.started is None:
+                row.started = now
+            if state in DONE:
+                row.finished = now
+                row.outcome = self._outcome(row.result)
+        self._header.value = self._header_html(self._queue_length(), self._workers())
+        self._table.value = self._table_html()
+
+    def wait(self, timeout: float = 30.0, interval: float = 0.1) -> str:
+        """Update live until every tracked task is done, or `timeout` seconds pass."""
+        deadline = time.monotonic() + timeout
+        self.refresh()
+        while any(r.state not in DONE for r in self.rows) and time.monotonic() < deadline:
+            time.sleep(interval)
+            self.refresh()
+        summary = self.summary()
+        print(summary)
+        return summary
+
+    def summary(self) -> str:
+        counts = Counter(r.state for r in self.rows)
+        parts = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
+        unfinished = sum(r.state not in DONE for r in self.rows)
+        tail = f" ({unfinished} still running: wait longer)" if unfinished else ""
+        noun = "task" if len(self.rows) == 1 else "tasks"
+        return f"{len(self.rows)} {noun}: {parts or 'none'}{tail}"
+
+    @staticmethod
+    def _outcome(result: AsyncResult) -> str:
+        value = result.result
+        if isinstance(value, BaseException):
+            return f"{type(value).__name__}: {value}"
+        return repr(value)
+
+    def _queue_length(self) -> int:
+        try:
+            return int(services.redis_client(self.cfg).llen(self.queue))
+        except Exception:
+            return -1
+
+    def _workers(self) -> list[str]:
+        return services.worker_pings(self.cfg, timeout=0.2)
+
+    def _header_html(self, queue_length: int, workers: list[str]) -> str:
+        queue = "unknown (Redis down?)" if queue_length < 0 else f"{queue_length} waiting"
+        online = ", ".join(workers) if workers else "none"
+        return (
+            f"<b>Queue</b> <code>{html.escape(self.queue)}</code>: {queue} &nbsp;·&nbsp; "
+            f"<b>Workers online</b>: {html.escape(online)}"
+        )
+
+    def _table_html(self) -> str:
+        if not self.rows:
+            return "<i>No tasks tracked yet: mon.track(result)</i>"
+        head = "<tr><th>task</th><th>name</th><th>state</th><th>runtime</th><th>result</th></tr>"
+        body = []
+        for row in self.rows:
+            runtime = ""
+            if row.started is not None:
+                end = row.finished if row.finished is not None else time.monotonic()
+                runtime = f"{end - row.started:.2f} s"
+            name = row.name
+            colour = COLOURS.get(row.state, "#fff")
+            body.append(
+                f"<tr><td><code>{row.result.id[:8]}</code></td><td>{html.escape(name)}</td>"
+                f'<td style="background:{colour}">{row.state}</td><td>{runtime}</td>'
+                f"<td>{html.escape(row.outcome)}</td></tr>"
+            )
+        return f'<table style="border-collapse:collapse">{head}{"".join(body)}</table>'

@@ -1,0 +1,61 @@
+"""Helpers that show the real system in a notebook, formatted for reading."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import procs
+from .config import APP_DIR, ROOT, Config
+from .services import redis_client
+
+
+class _Text(str):
+    """A string that a notebook shows as itself, not as a quoted repr."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def log(service: str = "worker", lines: int = 15, grep: str | None = None) -> _Text:
+    """The end of a service's log: show.log("worker"), or only lines with a word in them."""
+    cfg = Config.from_env()
+    text = procs.tail(cfg.log_file(service), 400 if grep else lines)
+    this_start = text.rsplit("\n=== ", 1)[-1].split("\n", 1)[-1] if "\n=== " in text else text
+    chosen = this_start.splitlines()
+    if grep:
+        chosen = [line for line in chosen if grep in line]
+    return _Text("\n".join(chosen[-lines:]))
+
+
+def source(path: str, start: int | None = None, end: int | None = None) -> None:
+    """A file of the demo app, with line numbers: show.source("proj/celery.py")."""
+    from IPython.display import Markdown, display
+
+    full = (APP_DIR / path) if (APP_DIR / path).exists() else ROOT / path
+    if not full.exists():
+        raise FileNotFoundError(
+            f"No {path} in tutorial_app/ or the kit; try show.source('proj/celery.py')."
+        )
+    lines = full.read_text().splitlines()
+    first = start or 1
+    chosen = lines[first - 1 : end]
+    numbered = "\n".join(f"{n:>3}  {line}" for n, line in enumerate(chosen, first))
+    lang = {".py": "python", ".html": "html", ".yml": "yaml"}.get(Path(path).suffix, "")
+    display(Markdown(f"**{full.relative_to(ROOT)}**\n```{lang}\n{numbered}\n```"))
+
+
+def redis_keys(pattern: str = "*", limit: int = 20) -> _Text:
+    """The keys in the kit's Redis with their type and TTL (read-only: SCAN, TYPE, TTL)."""
+    client = redis_client(Config.from_env())
+    rows = []
+    for key in sorted(client.scan_iter(match=pattern, count=500))[:limit]:
+        kind = client.type(key).decode()
+        ttl = client.ttl(key)
+        size = {"list": client.llen, "string": client.strlen, "hash": client.hlen,
+                "set": client.scard, "zset": client.zcard}.get(kind)  # fmt: skip
+        rows.append(
+            f"{key.decode():<60} {kind:<7} "
+            f"{'no TTL' if ttl < 0 else f'TTL {ttl} s':<12} "
+            f"{f'size {size(key)}' if size else ''}"
+        )
+    return _Text("\n".join(rows) if rows else f"(no keys match {pattern!r})")
