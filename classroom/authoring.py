@@ -40,7 +40,7 @@ def execute(paths: list[Path]) -> None:
     try:
         stack.up(cfg=cfg, echo=print)
         for path in paths:
-            print(f"executing {path.relative_to(ROOT)}", flush=True)
+            print(f"executing {path}", flush=True)
             nb = nbformat.read(path, as_version=4)
             NotebookClient(
                 nb, timeout=CELL_TIMEOUT, kernel_name="python3",

@@ -11,6 +11,7 @@ workers that answer a ping. Its first display and its closing summary line are d
 from __future__ import annotations
 
 import html
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -46,6 +47,7 @@ class TaskMonitor:
         self.cfg = cfg or Config.from_env()
         self.queue = queue
         self.rows: list[_Row] = []
+        self._online: list[str] = []
         self._header = widgets.HTML(self._header_html(queue_length=0, workers=[]))
         self._table = widgets.HTML(self._table_html())
         self.widget = widgets.VBox([self._header, self._table])
@@ -79,19 +81,26 @@ class TaskMonitor:
             if state in DONE:
                 row.finished = now
                 row.outcome = self._outcome(row.result)
-        self._header.value = self._header_html(self._queue_length(), self._workers())
+        self._header.value = self._header_html(self._queue_length(), self._online)
         self._table.value = self._table_html()
 
-    def wait(self, timeout: float = 30.0, interval: float = 0.1) -> str:
+    def wait(self, timeout: float = 30.0, interval: float = 0.1) -> None:
         """Update live until every tracked task is done, or `timeout` seconds pass."""
         deadline = time.monotonic() + timeout
-        self.refresh()
-        while any(r.state not in DONE for r in self.rows) and time.monotonic() < deadline:
-            time.sleep(interval)
+        done = threading.Event()
+        # a ping takes a few hundred ms: ask who is online beside the loop, not in it
+        pinger = threading.Thread(target=self._ping_workers, args=(done,), daemon=True)
+        pinger.start()
+        try:
             self.refresh()
-        summary = self.summary()
-        print(summary)
-        return summary
+            while any(r.state not in DONE for r in self.rows) and time.monotonic() < deadline:
+                time.sleep(interval)
+                self.refresh()
+        finally:
+            done.set()
+            pinger.join(timeout=2)
+        self.refresh()
+        print(self.summary())
 
     def summary(self) -> str:
         counts = Counter(r.state for r in self.rows)
@@ -114,8 +123,10 @@ class TaskMonitor:
         except Exception:
             return -1
 
-    def _workers(self) -> list[str]:
-        return services.worker_pings(self.cfg, timeout=0.2)
+    def _ping_workers(self, done: threading.Event) -> None:
+        while not done.is_set():
+            self._online = services.worker_pings(self.cfg, timeout=0.3)
+            done.wait(0.5)
 
     def _header_html(self, queue_length: int, workers: list[str]) -> str:
         queue = "unknown (Redis down?)" if queue_length < 0 else f"{queue_length} waiting"

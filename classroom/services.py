@@ -79,6 +79,9 @@ def control_app(broker_url: str):
             "max_retries": 0,
             "socket_connect_timeout": 0.5,
             "socket_timeout": 2,
+            # a ping's replies are collected in 0.1 s steps, not kombu's default 1 s
+            "polling_interval": 0.05,
+            "brpop_timeout": 0.1,
         },
         task_publish_retry_policy={"max_retries": 0},
     )

@@ -1,0 +1,34 @@
+"""TaskMonitor follows real tasks through their states, and says so deterministically."""
+
+import pytest
+
+from calc.tasks import add, divide
+from classroom.monitor import TaskMonitor
+
+pytestmark = pytest.mark.usefixtures("live_stack")
+
+
+def test_a_new_monitor_shows_the_same_thing_every_time():
+    first, second = TaskMonitor(), TaskMonitor()
+    assert repr(first.widget) == repr(second.widget)
+    assert "No tasks tracked yet" in first._table.value
+
+
+def test_the_monitor_sees_started_then_success_or_failure(capsys):
+    mon = TaskMonitor()
+    mon.track(divide.delay(1, 2), divide.delay(1, 0), add.delay(2, 2))
+    mon.wait(timeout=20)
+    assert capsys.readouterr().out.strip() == "3 tasks: 1 FAILURE, 2 SUCCESS"
+    histories = [row.history for row in mon.rows]
+    assert histories[0] == ["PENDING", "STARTED", "SUCCESS"]  # divide sleeps: STARTED is seen
+    assert histories[1] == ["PENDING", "STARTED", "FAILURE"]
+    assert "ZeroDivisionError" in mon.rows[1].outcome
+    assert "calc.tasks.divide" in mon._table.value
+    assert "worker@" in mon._header.value
+
+
+def test_wait_is_bounded_and_says_what_is_unfinished(capsys):
+    mon = TaskMonitor()
+    mon.track(divide.delay(1, 2))
+    mon.wait(timeout=0.2)
+    assert "still running: wait longer" in capsys.readouterr().out
