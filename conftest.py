@@ -36,8 +36,10 @@ def shared_stack() -> Config:
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    if item.path.suffix == ".ipynb":  # nbval cells: the lesson's setup() reuses this stack
-        shared_stack()
+    if item.path.suffix == ".ipynb" and item.name == "Cell 0":
+        # Before each lesson, mend the stack: a lesson that restarted the worker tied it to its
+        # kernel, which is gone. So the lesson's setup() reuses, and prints what it saved.
+        stack.up(cfg=shared_stack(), tie_to_parent=True)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -53,9 +55,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         print(f"\nthe test stack's logs are in {cfg.log_dir}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def live_stack() -> Config:
-    return shared_stack()
+    """The shared stack, mended first: a lesson run by a test may have restarted the worker
+    tied to its kernel, which is gone now. Costs a few ms when all is well."""
+    cfg = shared_stack()
+    stack.up(cfg=cfg, tie_to_parent=True)
+    return cfg
 
 
 def make_private_config(tmp: Path) -> Config:

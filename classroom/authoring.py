@@ -41,6 +41,7 @@ def execute(paths: list[Path]) -> None:
         stack.up(cfg=cfg, echo=print)
         for path in paths:
             print(f"executing {path}", flush=True)
+            stack.up(cfg=cfg)  # mend what the previous lesson's kernel took down with it
             nb = nbformat.read(path, as_version=4)
             NotebookClient(
                 nb, timeout=CELL_TIMEOUT, kernel_name="python3",

@@ -12,7 +12,7 @@ APP_DIR = ROOT / "tutorial_app"
 PROJECT = "proj"  # the Django project package, as in `celery -A proj worker`
 WORKER_NAME = "worker@%h"
 # The tasks the demo app must register; doctor checks that the worker knows each of them.
-EXPECTED_TASKS = ("calc.tasks.add", "calc.tasks.divide")
+EXPECTED_TASKS = ("calc.tasks.add", "calc.tasks.divide", "comments.tasks.send_mention_emails")
 LOCK_FILE = ROOT / "requirements.lock"
 
 DEFAULT_PORTS = {"REDIS_PORT": 6390, "FLOWER_PORT": 5555, "DJANGO_PORT": 8000, "LAB_PORT": 8888}
@@ -101,6 +101,8 @@ class Config:
             "CELERY_RESULT_BACKEND": self.redis_url,
             "DJANGO_SETTINGS_MODULE": f"{PROJECT}.settings",
             "DJANGO_DB_PATH": str(self.db_path),
+            # where the demo app's e-mails go (comments/mail.py): one file per message
+            "DJANGO_EMAIL_DIR": str(self.run_dir / "emails"),
             "CLASSROOM_RUN_DIR": str(self.run_dir),
             "REDIS_PORT": str(self.redis_port),
             "FLOWER_PORT": str(self.flower_port),

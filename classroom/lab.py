@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 import signal
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import psutil
 
@@ -38,6 +40,16 @@ def _has_display() -> bool:
     )
 
 
+def _quiet_lab() -> None:
+    """No "get notified about Jupyter news?" pop-up in a classroom: it fetches from the web."""
+    overrides = Path(sys.prefix, "share", "jupyter", "lab", "settings", "overrides.json")
+    if not overrides.exists():
+        overrides.parent.mkdir(parents=True, exist_ok=True)
+        quiet = {"fetchNews": "false", "checkForUpdates": False}
+        settings = {"@jupyterlab/apputils-extension:notification": quiet}
+        overrides.write_text(json.dumps(settings, indent=2))
+
+
 def run(cfg: Config, open_browser: bool = True) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGHUP, _interrupt)
@@ -47,6 +59,7 @@ def run(cfg: Config, open_browser: bool = True) -> int:
     try:
         print("Starting the stack (Redis, a Celery worker, Flower, Django)…", flush=True)
         stack.up(cfg=cfg, tie_to_parent=True, echo=lambda line: print(line, flush=True))
+        _quiet_lab()
         token = secrets.token_hex(16)
         cmd = [
             sys.executable, "-m", "jupyter", "lab",

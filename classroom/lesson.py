@@ -12,13 +12,14 @@ from . import stack
 from .config import APP_DIR, ROOT, Config
 from .errors import explain
 
-_started: list[str] = []
-
 
 def setup(*, beat: bool = False) -> Config:
     """Point this kernel at the kit's stack, load Django, and make sure the stack is up."""
     cfg = Config.from_env()
     os.environ.update(cfg.env())
+    # A kernel runs cells inside an asyncio event loop, where Django refuses ORM queries
+    # (SynchronousOnlyOperation) unless told it is safe: it is, nothing else runs there.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     for path in (str(APP_DIR), str(ROOT)):
         if path not in sys.path:
             sys.path.insert(0, path)
@@ -27,15 +28,15 @@ def setup(*, beat: bool = False) -> Config:
     django.setup()
     _explain_broker_errors(cfg)
     statuses = stack.up(beat=beat, cfg=cfg, echo=_progress)
-    ready = [s for s in statuses if s.ok]
-    names = ", ".join(s.name for s in ready)
+    names = ", ".join(s.name for s in statuses if s.ok)
     print(f"✓ The stack is ready: {names}")
     print(f"  Flower {cfg.flower_url}   Django {cfg.django_url}")
     return cfg
 
 
 def _progress(line: str) -> None:
-    # Only what this call started: a reused stack prints nothing, so lesson outputs are stable.
+    # Only what this call starts, as it happens; a reused stack prints nothing more than the
+    # summary, which keeps a lesson's saved outputs stable.
     if "started" in line or "restarting" in line:
         print(line, flush=True)
 

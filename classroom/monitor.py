@@ -139,18 +139,24 @@ class TaskMonitor:
     def _table_html(self) -> str:
         if not self.rows:
             return "<i>No tasks tracked yet: mon.track(result)</i>"
-        head = "<tr><th>task</th><th>name</th><th>state</th><th>runtime</th><th>result</th></tr>"
+        cell = 'style="padding:2px 10px;border-bottom:1px solid #e5e7eb;text-align:left"'
+        head = "".join(
+            f"<th {cell}>{title}</th>" for title in ("task", "name", "state", "runtime", "result")
+        )
         body = []
         for row in self.rows:
             runtime = ""
             if row.started is not None:
                 end = row.finished if row.finished is not None else time.monotonic()
                 runtime = f"{end - row.started:.2f} s"
+            elif row.finished is not None:  # too quick to be seen STARTED: a bound, from sending
+                runtime = f"≤ {row.finished - row.sent:.2f} s"
             name = row.name
             colour = COLOURS.get(row.state, "#fff")
+            state = f'<span style="background:{colour};padding:1px 6px;border-radius:4px">'
             body.append(
-                f"<tr><td><code>{row.result.id[:8]}</code></td><td>{html.escape(name)}</td>"
-                f'<td style="background:{colour}">{row.state}</td><td>{runtime}</td>'
-                f"<td>{html.escape(row.outcome)}</td></tr>"
+                f"<tr><td {cell}><code>{row.result.id[:8]}</code></td>"
+                f"<td {cell}>{html.escape(name)}</td><td {cell}>{state}{row.state}</span></td>"
+                f"<td {cell}>{runtime}</td><td {cell}>{html.escape(row.outcome[:80])}</td></tr>"
             )
-        return f'<table style="border-collapse:collapse">{head}{"".join(body)}</table>'
+        return f'<table style="border-collapse:collapse"><tr>{head}</tr>{"".join(body)}</table>'

@@ -57,6 +57,15 @@ class ProcessRecord:
         except psutil.Error:
             return False
 
+    def parent_gone(self) -> bool:
+        """Tied to a parent that has exited: it got SIGTERM and is on its way out."""
+        if not self.tied_to_parent:
+            return False
+        try:
+            return psutil.Process(self.pid).ppid() != self.parent_pid
+        except psutil.Error:
+            return True
+
     def exit_code(self) -> int | None:
         _reap()
         return _exit_codes.get(self.pid)

@@ -27,8 +27,19 @@ def log(service: str = "worker", lines: int = 15, grep: str | None = None) -> _T
     return _Text("\n".join(chosen[-lines:]))
 
 
-def source(path: str, start: int | None = None, end: int | None = None) -> None:
-    """A file of the demo app, with line numbers: show.source("proj/celery.py")."""
+def source(
+    path: str,
+    start: int | None = None,
+    end: int | None = None,
+    *,
+    after: str | None = None,
+    lines: int | None = None,
+) -> None:
+    """A file of the demo app, with line numbers: show.source("proj/celery.py").
+
+    `after="# Celery"` starts at the first line containing that text (so a lesson keeps
+    pointing at the right place when lines are added above it); `lines` caps the length.
+    """
     from IPython.display import Markdown, display
 
     full = (APP_DIR / path) if (APP_DIR / path).exists() else ROOT / path
@@ -36,9 +47,16 @@ def source(path: str, start: int | None = None, end: int | None = None) -> None:
         raise FileNotFoundError(
             f"No {path} in tutorial_app/ or the kit; try show.source('proj/celery.py')."
         )
-    lines = full.read_text().splitlines()
+    text = full.read_text().splitlines()
     first = start or 1
-    chosen = lines[first - 1 : end]
+    if after is not None:
+        found = [n for n, line in enumerate(text, 1) if after in line]
+        if not found:
+            raise ValueError(f"{path} has no line containing {after!r}.")
+        first = found[0]
+    if lines is not None:
+        end = first - 1 + lines
+    chosen = text[first - 1 : end]
     numbered = "\n".join(f"{n:>3}  {line}" for n, line in enumerate(chosen, first))
     lang = {".py": "python", ".html": "html", ".yml": "yaml"}.get(Path(path).suffix, "")
     display(Markdown(f"**{full.relative_to(ROOT)}**\n```{lang}\n{numbered}\n```"))

@@ -40,6 +40,18 @@ class ServiceStatus:
         return self.state in ("ready", "external")
 
 
+class Statuses(list):
+    """What `up` and `status` return: a list of ServiceStatus that reads well in a notebook."""
+
+    def __repr__(self) -> str:
+        return "\n".join(
+            f"{'✓' if s.ok else '·'} {s.name:<7} {s.state:<14} {s.address or ''}" for s in self
+        )
+
+    def _repr_pretty_(self, printer, cycle) -> None:
+        printer.text(repr(self))
+
+
 @contextmanager
 def _locked(cfg: Config) -> Iterator[None]:
     """One `up`/`down` at a time per run directory (a kernel and `make lab` may race)."""
@@ -92,7 +104,7 @@ def up(
     tie_to_parent: bool = True,
     timeout: float = START_TIMEOUT,
     echo: Echo = None,
-) -> list[ServiceStatus]:
+) -> Statuses:
     """Start what is missing, reuse what is healthy, and wait (bounded) until all are ready.
 
     tie_to_parent: the services die with this Python process (a kernel, `make lab`, a test
@@ -116,6 +128,10 @@ def up(
         for name in wanted:
             svc = ALL[name]
             record = records.get(name)
+            if record and record.parent_gone():  # dying with the kernel that started it
+                _stop(cfg, [record], STOP_TIMEOUT)
+                del records[name]
+                record = None
             if record and svc.probe(cfg):
                 say(f"✓ {name:<8} running   {svc.address(cfg) or ''} (pid {record.pid})")
                 continue
@@ -285,14 +301,14 @@ def _stray(pid: int) -> procs.ProcessRecord:
     return procs.ProcessRecord("stray", pgid, created, [], "", 0, False)
 
 
-def restart(name: str, *, cfg: Config | None = None, echo: Echo = None) -> list[ServiceStatus]:
+def restart(name: str, *, cfg: Config | None = None, echo: Echo = None) -> Statuses:
     """Stop one service and start it again (a worker must restart to see edited tasks)."""
     cfg = cfg or Config.from_env()
     down([name], cfg=cfg, echo=echo)
     return up([name], cfg=cfg, echo=echo)
 
 
-def status(cfg: Config | None = None) -> list[ServiceStatus]:
+def status(cfg: Config | None = None) -> Statuses:
     cfg = cfg or Config.from_env()
     records = _live_records(cfg)
     result = []
@@ -306,7 +322,7 @@ def status(cfg: Config | None = None) -> list[ServiceStatus]:
             state = "ready" if svc.probe(cfg) else "not answering"
         pid = record.pid if record else None
         result.append(ServiceStatus(name, state, pid, svc.address(cfg), cfg.log_file(name)))
-    return result
+    return Statuses(result)
 
 
 def healthy(statuses: list[ServiceStatus]) -> bool:

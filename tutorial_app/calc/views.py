@@ -2,19 +2,11 @@ from celery.result import AsyncResult
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from kombu.exceptions import OperationalError
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from proj.broker import is_broker_error
 
 from .forms import DivideForm
 from .tasks import divide
-
-
-def _broker_error(exc):
-    """Redis is down or frozen. Celery says so with kombu's OperationalError, or, when the
-    result backend notices first, with a RuntimeError caused by redis' ConnectionError."""
-    broker_errors = (OperationalError, RedisConnectionError, RedisTimeoutError)
-    return isinstance(exc, broker_errors) or isinstance(exc.__cause__, broker_errors)
 
 
 def index(request):
@@ -24,7 +16,7 @@ def index(request):
         try:
             result = divide.delay(form.cleaned_data["x"], form.cleaned_data["y"])
         except Exception as exc:
-            if not _broker_error(exc):
+            if not is_broker_error(exc):
                 raise
             # The broker is down: say so plainly instead of a 500 page.
             context = {"form": form, "broker_error": str(exc.__cause__ or exc).strip()}
@@ -49,7 +41,7 @@ def task_detail(request, task_id):
     try:
         info = _describe(task_id)
     except Exception as exc:
-        if not _broker_error(exc):
+        if not is_broker_error(exc):
             raise
         context = {"broker_error": str(exc.__cause__ or exc).strip()}
         return render(request, "calc/task.html", context, status=503)

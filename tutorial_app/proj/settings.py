@@ -23,6 +23,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "calc",
+    "comments",
     "playground",
 ]
 
@@ -110,3 +111,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # How long the demo's divide task sleeps, to stand in for slow work.
 DIVIDE_SECONDS = float(os.environ.get("DIVIDE_SECONDS", "1"))
+
+# E-mail. There is no real SMTP server: comments/mail.py waits as long as one would, per
+# message, then writes the message to a file in EMAIL_FILE_PATH, where you can read it.
+EMAIL_BACKEND = "comments.mail.SlowFileBackend"
+EMAIL_FILE_PATH = os.environ.get("DJANGO_EMAIL_DIR", str(BASE_DIR / "outbox"))
+DEFAULT_FROM_EMAIL = "comments@teaching-kit.example"
+SMTP_LATENCY_SECONDS = float(os.environ.get("SMTP_LATENCY_SECONDS", "0.3"))

@@ -2,4 +2,5 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("calc.urls")),
+    path("comments/", include("comments.urls")),
 ]

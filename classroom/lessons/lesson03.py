@@ -1,0 +1,79 @@
+"""Lesson 03, Celery inside Django: the CELERY_ namespace, and what the worker registered."""
+
+from celery import Celery
+
+from ..config import Config
+from ..exercises import Incorrect, exercise
+from ..services import control_app, worker_hostname
+
+
+@exercise(
+    "03",
+    "q1",
+    "Name the setting",
+    "q1",
+    stub="""
+        # Celery calls it task_default_queue. What must it be called in proj/settings.py?
+        q1 = ____
+    """,
+    solution="""
+        q1 = "CELERY_TASK_DEFAULT_QUEUE"
+    """,
+    hints=[
+        "proj/celery.py reads Django's settings with namespace='CELERY'.",
+        "Upper case, with the namespace and an underscore in front: CELERY_ + TASK_DEFAULT_QUEUE.",
+    ],
+)
+def check_q1(q1, ns):
+    if not isinstance(q1, str) or not q1.isidentifier():
+        raise Incorrect("q1 should be the name of a setting, a string like 'CELERY_SOMETHING'.")
+    # Ask Celery itself: configure a fresh app from a settings object with that one name.
+    settings = type("Settings", (), {q1: "reports"})
+    app = Celery("lesson03-check", set_as_current=False)
+    app.config_from_object(settings, namespace="CELERY")
+    if app.conf.task_default_queue != "reports":
+        raise Incorrect(
+            f"Celery ignored {q1!r}: with namespace='CELERY' it reads only names that start "
+            "with CELERY_, followed by the setting's name in upper case."
+        )
+    return f"with {q1} = 'reports' in settings, Celery's task_default_queue is 'reports'."
+
+
+@exercise(
+    "03",
+    "q2",
+    "Ask the worker what it registered",
+    "q2",
+    stub="""
+        # Ask the running worker (not your code) which tasks it registered, and keep the names
+        # of the calc app's tasks, sorted.
+        q2 = ____
+    """,
+    solution="""
+        registered = app.control.inspect(timeout=1).registered()
+        names = [name for tasks in registered.values() for name in tasks]
+        q2 = sorted(name for name in names if name.startswith("calc."))
+    """,
+    hints=[
+        "`app.control.inspect(timeout=1).registered()` asks every worker: {worker: [names]}.",
+        "Keep the names that start with 'calc.', then sort them.",
+    ],
+    given="from proj.celery import app",
+)
+def check_q2(q2, ns):
+    if not isinstance(q2, list | tuple) or not all(isinstance(n, str) for n in q2):
+        raise Incorrect("q2 should be a list of task names (strings).")
+    cfg = Config.from_env()
+    name = worker_hostname()
+    with control_app(cfg.redis_url).connection_for_write() as conn:
+        inspect = control_app(cfg.redis_url).control.inspect([name], timeout=1.0, connection=conn)
+        reply = inspect.registered() or {}
+    expected = sorted(t for t in reply.get(name, []) if t.startswith("calc."))
+    if not expected:
+        raise Incorrect("the worker does not answer; run `python -m classroom doctor`.")
+    if list(q2) != expected:
+        raise Incorrect(f"the worker registered {expected} from calc; you have {list(q2)}.")
+    return f"{name} registered {', '.join(expected)}: the worker, not your notebook, decides."
+
+
+EXERCISES = [check_q1, check_q2]
