@@ -16,7 +16,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -167,14 +167,20 @@ def _wait_group_gone(pgid: int, timeout: float) -> bool:
         time.sleep(0.02)
 
 
-def stop(records: Sequence[ProcessRecord], timeout: float = 10.0) -> None:
-    """SIGTERM every record's group at once, then SIGKILL whatever is left after `timeout`."""
+def stop(
+    records: Sequence[ProcessRecord],
+    timeout: float = 10.0,
+    grace: Callable[[ProcessRecord], float] | None = None,
+) -> None:
+    """SIGTERM every record's group at once, then SIGKILL whatever is left after its grace
+    period (`grace(record)`, at most `timeout`)."""
     live = [r for r in records if r.is_alive() or group_members(r.pgid)]
     for record in live:
         _signal_group(record.pgid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
+    start = time.monotonic()
     for record in live:
-        if not _wait_group_gone(record.pgid, max(0.0, deadline - time.monotonic())):
+        allowed = min(timeout, grace(record)) if grace else timeout
+        if not _wait_group_gone(record.pgid, max(0.0, start + allowed - time.monotonic())):
             _signal_group(record.pgid, signal.SIGKILL)
             _wait_group_gone(record.pgid, 2.0)
 

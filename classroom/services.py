@@ -112,7 +112,8 @@ def worker_pings(cfg: Config, timeout: float = 1.0, only: str | None = None) -> 
 
 
 def worker_ready(cfg: Config) -> bool:
-    return worker_hostname() in worker_pings(cfg, timeout=0.5, only=worker_hostname())
+    # a short timeout: while the worker starts, this is polled, and each miss costs it
+    return worker_hostname() in worker_pings(cfg, timeout=0.25, only=worker_hostname())
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,8 @@ class Service:
     needs_redis: bool = True
     # run to completion before the service starts (Django's migrate)
     prepare: Callable[[Config], list[str]] | None = None
+    # seconds between SIGTERM and SIGKILL: a worker finishes its running tasks (warm shutdown)
+    stop_grace: float = 10.0
     extra_env: dict[str, str] = field(default_factory=dict)
 
 
@@ -204,6 +207,8 @@ FLOWER = Service(
     address=lambda cfg: cfg.flower_url,
     # Flower 2.x answers 401 on /api/* without this; it listens on 127.0.0.1 only.
     extra_env={"FLOWER_UNAUTHENTICATED_API": "true"},
+    # Flower keeps no state; with Redis down it can hang on SIGTERM in a publish that retries
+    stop_grace=2.0,
 )
 
 DJANGO = Service(
@@ -216,6 +221,7 @@ DJANGO = Service(
     address=lambda cfg: cfg.django_url,
     needs_redis=False,
     prepare=lambda cfg: _manage("migrate", "--noinput"),
+    stop_grace=3.0,
 )
 
 ALL = {s.name: s for s in (REDIS, WORKER, BEAT, FLOWER, DJANGO)}

@@ -271,8 +271,13 @@ def down(
     return stopped
 
 
+def _grace(record: procs.ProcessRecord) -> float:
+    svc = ALL.get(record.service)
+    return svc.stop_grace if svc else STOP_TIMEOUT
+
+
 def _stop(cfg: Config, records: list[procs.ProcessRecord], timeout: float) -> None:
-    procs.stop(records, timeout)
+    procs.stop(records, timeout, grace=_grace)
     # A process can be gone a moment before the kernel closes its listening socket: wait
     # (briefly) so that a restart right after this does not find its own port taken.
     deadline = time.monotonic() + 3.0

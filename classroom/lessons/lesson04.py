@@ -1,0 +1,139 @@
+"""Lesson 04, defining tasks and calling delay: start a task later, and send one by name."""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import datetime
+
+from celery.result import AsyncResult
+
+from .. import procs
+from ..config import Config
+from ..exercises import Incorrect, exercise, fresh, wait_for
+from ..services import worker_hostname
+
+# [2026-01-31 12:00:00,123: INFO/MainProcess] Task calc.tasks.add[<id>] received
+_LINE = re.compile(r"^\[(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3}): [^\]]+\] (.*)$")
+
+
+def worker_log(task_id: str, until: str, timeout: float = 5.0) -> list[tuple[datetime, str]]:
+    """The worker log's lines about one task, with their times (the worker's clock).
+
+    Waits, at most `timeout` seconds, for a line that contains `until`: the worker writes its
+    log a moment after it stores the result.
+    """
+    path = Config.from_env().log_file("worker")
+    deadline = time.monotonic() + timeout
+    while True:
+        found = []
+        for line in procs.tail(path, 4000).splitlines():
+            match = _LINE.match(line)
+            if match and task_id in line:
+                stamp = datetime.strptime(match.group(1), "%Y-%m-%d %H:%M:%S,%f")
+                found.append((stamp, match.group(2)))
+        if any(until in text for _, text in found) or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
+
+
+def require_result(value, name: str, returned_by: str = "delay() or apply_async()") -> None:
+    if not isinstance(value, AsyncResult):
+        raise Incorrect(
+            f"{name} is a {type(value).__name__}. Keep what {returned_by} returns: an "
+            "AsyncResult, the receipt for the task you sent."
+        )
+
+
+def _ran_on_the_kit_worker(stored: AsyncResult, name: str, args: list) -> None:
+    if stored.name is None and stored.state == "FAILURE":
+        # an unknown task name: the worker stores only the error, NotRegistered
+        raise Incorrect(f"the worker could not run it: {stored.result!r}")
+    if stored.name != name:
+        raise Incorrect(f"that task was {stored.name}, not {name}.")
+    if list(stored.args or []) != args:
+        raise Incorrect(f"{name} was called with {stored.args}, not {tuple(args)}.")
+    if stored.worker != worker_hostname():
+        raise Incorrect("that task did not run on the kit's worker.")
+
+
+@exercise(
+    "04",
+    "q1",
+    "Start divide(9, 3) two seconds from now",
+    "q1",
+    stub="""
+        # Send divide(9, 3) so that the worker starts it no sooner than 2 seconds after you
+        # send it, and keep what you get back.
+        q1 = ____
+    """,
+    solution="""
+        q1 = divide.apply_async((9, 3), countdown=2)
+    """,
+    hints=[
+        "`delay` takes no options, `apply_async` does. Its arguments go in one tuple: "
+        "`divide.apply_async((9, 3), ...)`.",
+        "`countdown=2` means: not before 2 seconds from now. `eta=` does the same with a "
+        "datetime: `eta=datetime.now(timezone.utc) + timedelta(seconds=2)`.",
+    ],
+    given="from calc.tasks import divide",
+)
+def check_q1(q1, ns):
+    require_result(q1, "q1", "apply_async()")
+    stored = fresh(wait_for(q1))
+    _ran_on_the_kit_worker(stored, "calc.tasks.divide", [9, 3])
+    lines = worker_log(q1.id, "succeeded")
+    received = next((t for t, text in lines if text.endswith("received")), None)
+    done = next(((t, text) for t, text in lines if "succeeded in" in text), None)
+    if received is None or done is None:
+        raise Incorrect(
+            f"the worker log has no 'received' and 'succeeded' lines for {q1.id}. "
+            "Look at show.log('worker')."
+        )
+    # "... succeeded in 1.003s: 3.0": the task's own runtime, so the rest is the wait before it
+    runtime = float(re.search(r"succeeded in ([\d.]+)s", done[1]).group(1))
+    waited = (done[0] - received).total_seconds() - runtime
+    if waited < 1.9:
+        raise Incorrect(
+            f"the worker started it {max(waited, 0):.1f} s after it received it, not 2 s or "
+            "more. Ask for a later start."
+        )
+    return (
+        f"the worker received it at once, held it for {waited:.1f} s until it was due, then "
+        "ran it: a countdown delays the start, not the send."
+    )
+
+
+@exercise(
+    "04",
+    "q2",
+    "Send a task by its name alone",
+    "q2",
+    stub="""
+        # The worker knows its tasks by name. Send calc.tasks.divide with the arguments 10 and 4
+        # by its name alone, without importing divide, and keep what you get back.
+        q2 = ____
+    """,
+    solution="""
+        q2 = app.send_task("calc.tasks.divide", args=(10, 4))
+    """,
+    hints=[
+        "The Celery app (`from proj.celery import app`) has a method that sends a task by "
+        "name: `app.send_task(name, args=...)`.",
+        '`app.send_task("calc.tasks.divide", args=(10, 4))`',
+    ],
+    given="from proj.celery import app",
+)
+def check_q2(q2, ns):
+    require_result(q2, "q2", "send_task()")
+    stored = fresh(wait_for(q2))
+    _ran_on_the_kit_worker(stored, "calc.tasks.divide", [10, 4])
+    if stored.state != "SUCCESS" or stored.result != 2.5:
+        raise Incorrect(f"the task ended {stored.state} with {stored.result!r}, not 2.5.")
+    return (
+        f"{stored.worker} found calc.tasks.divide by its name and stored 2.5: a name is all a "
+        "message carries."
+    )
+
+
+EXERCISES = [check_q1, check_q2]
