@@ -18,10 +18,17 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import re
 import textwrap
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
+
+from . import procs
+from .config import Config
+from .services import worker_hostname
 
 
 class _Placeholder:
@@ -208,3 +215,51 @@ def fresh(result):
     from celery.result import AsyncResult
 
     return AsyncResult(result.id)
+
+
+# [2026-01-31 12:00:00,123: INFO/MainProcess] Task calc.tasks.add[<id>] received
+_LINE = re.compile(r"^\[(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3}): [^\]]+\] (.*)$")
+
+
+def worker_log(task_id: str, until: str, timeout: float = 5.0) -> list[tuple[datetime, str]]:
+    """The worker log's lines about one task, with their times (the worker's clock).
+
+    Waits, at most `timeout` seconds, for a line that contains `until`: the worker writes its
+    log a moment after it stores the result.
+    """
+    path = Config.from_env().log_file("worker")
+    deadline = time.monotonic() + timeout
+    while True:
+        found = []
+        for line in procs.tail(path, 4000).splitlines():
+            match = _LINE.match(line)
+            if match and task_id in line:
+                stamp = datetime.strptime(match.group(1), "%Y-%m-%d %H:%M:%S,%f")
+                found.append((stamp, match.group(2)))
+        if any(until in text for _, text in found) or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
+
+
+def require_result(value, name: str, returned_by: str = "delay() or apply_async()") -> None:
+    """Incorrect unless the answer is the receipt of a sent task."""
+    from celery.result import AsyncResult
+
+    if not isinstance(value, AsyncResult):
+        raise Incorrect(
+            f"{name} is a {type(value).__name__}. Keep what {returned_by} returns: an "
+            "AsyncResult, the receipt for the task you sent."
+        )
+
+
+def ran_on_the_kit_worker(stored, name: str, args: list) -> None:
+    """Incorrect unless the stored result says: this task, these arguments, the kit's worker."""
+    if stored.name is None and stored.state == "FAILURE":
+        # an unknown task name: the worker stores only the error, NotRegistered
+        raise Incorrect(f"the worker could not run it: {stored.result!r}")
+    if stored.name != name:
+        raise Incorrect(f"that task was {stored.name}, not {name}.")
+    if list(stored.args or []) != args:
+        raise Incorrect(f"{name} was called with {stored.args}, not {tuple(args)}.")
+    if stored.worker != worker_hostname():
+        raise Incorrect("that task did not run on the kit's worker: did you call it directly?")

@@ -33,6 +33,14 @@ def _kit_processes(cfg):
     return found
 
 
+def _kit_processes_after(cfg, seconds):
+    """The stack's processes once they have had `seconds` to exit (PDEATHSIG is SIGTERM)."""
+    deadline = time.monotonic() + seconds
+    while _kit_processes(cfg) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return _kit_processes(cfg)
+
+
 def test_up_starts_every_default_service_and_reports_it_healthy(cfg):
     statuses = stack.up(cfg=cfg)
     assert stack.healthy(statuses)
@@ -120,10 +128,7 @@ def test_services_die_with_a_killed_parent_like_a_kernel(tmp_path):
         assert len(kit) >= 5  # redis, worker + its pool, flower, django
         parent.send_signal(signal.SIGKILL)
         parent.wait(timeout=5)
-        deadline = time.monotonic() + 15
-        while _kit_processes(cfg) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert _kit_processes(cfg) == set()
+        assert _kit_processes_after(cfg, seconds=15) == set()
     finally:
         parent.kill()
         stack.down(cfg=cfg)
@@ -154,10 +159,7 @@ def test_services_started_from_a_real_kernel_outlive_the_cell_and_die_with_the_k
         assert stack.healthy(stack.status(cfg))
         kernel_pid = manager.provisioner.pid
         os.kill(kernel_pid, signal.SIGKILL)
-        deadline = time.monotonic() + 15
-        while _kit_processes(cfg) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert _kit_processes(cfg) == set()
+        assert _kit_processes_after(cfg, seconds=15) == set()
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)

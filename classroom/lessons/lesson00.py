@@ -1,10 +1,15 @@
 """Lesson 00, setup check: a first task, and the name of the worker that ran it."""
 
-from celery.result import AsyncResult
-
 from ..config import Config
-from ..exercises import Incorrect, exercise, fresh, wait_for
-from ..services import worker_hostname, worker_pings
+from ..exercises import (
+    Incorrect,
+    exercise,
+    fresh,
+    ran_on_the_kit_worker,
+    require_result,
+    wait_for,
+)
+from ..services import worker_pings
 
 
 @exercise(
@@ -26,18 +31,9 @@ from ..services import worker_hostname, worker_pings
     given="from calc.tasks import add",
 )
 def check_q1(q1, ns):
-    if not isinstance(q1, AsyncResult):
-        raise Incorrect(
-            f"q1 is a {type(q1).__name__}. Keep what .delay() returns (an AsyncResult), not "
-            "its result."
-        )
+    require_result(q1, "q1", "delay()")
     stored = fresh(wait_for(q1))
-    if stored.name != "calc.tasks.add":
-        raise Incorrect(f"that task was {stored.name}, not calc.tasks.add.")
-    if list(stored.args or []) != [20, 22]:
-        raise Incorrect(f"add was called with {stored.args}, not (20, 22).")
-    if stored.worker != worker_hostname():
-        raise Incorrect("that task did not run on the kit's worker.")
+    ran_on_the_kit_worker(stored, "calc.tasks.add", [20, 22])
     return f"add(20, 22) ran on {stored.worker}, which stored {stored.result} in Redis."
 
 

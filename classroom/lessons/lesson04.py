@@ -3,58 +3,16 @@
 from __future__ import annotations
 
 import re
-import time
-from datetime import datetime
 
-from celery.result import AsyncResult
-
-from .. import procs
-from ..config import Config
-from ..exercises import Incorrect, exercise, fresh, wait_for
-from ..services import worker_hostname
-
-# [2026-01-31 12:00:00,123: INFO/MainProcess] Task calc.tasks.add[<id>] received
-_LINE = re.compile(r"^\[(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3}): [^\]]+\] (.*)$")
-
-
-def worker_log(task_id: str, until: str, timeout: float = 5.0) -> list[tuple[datetime, str]]:
-    """The worker log's lines about one task, with their times (the worker's clock).
-
-    Waits, at most `timeout` seconds, for a line that contains `until`: the worker writes its
-    log a moment after it stores the result.
-    """
-    path = Config.from_env().log_file("worker")
-    deadline = time.monotonic() + timeout
-    while True:
-        found = []
-        for line in procs.tail(path, 4000).splitlines():
-            match = _LINE.match(line)
-            if match and task_id in line:
-                stamp = datetime.strptime(match.group(1), "%Y-%m-%d %H:%M:%S,%f")
-                found.append((stamp, match.group(2)))
-        if any(until in text for _, text in found) or time.monotonic() > deadline:
-            return found
-        time.sleep(0.1)
-
-
-def require_result(value, name: str, returned_by: str = "delay() or apply_async()") -> None:
-    if not isinstance(value, AsyncResult):
-        raise Incorrect(
-            f"{name} is a {type(value).__name__}. Keep what {returned_by} returns: an "
-            "AsyncResult, the receipt for the task you sent."
-        )
-
-
-def _ran_on_the_kit_worker(stored: AsyncResult, name: str, args: list) -> None:
-    if stored.name is None and stored.state == "FAILURE":
-        # an unknown task name: the worker stores only the error, NotRegistered
-        raise Incorrect(f"the worker could not run it: {stored.result!r}")
-    if stored.name != name:
-        raise Incorrect(f"that task was {stored.name}, not {name}.")
-    if list(stored.args or []) != args:
-        raise Incorrect(f"{name} was called with {stored.args}, not {tuple(args)}.")
-    if stored.worker != worker_hostname():
-        raise Incorrect("that task did not run on the kit's worker.")
+from ..exercises import (
+    Incorrect,
+    exercise,
+    fresh,
+    ran_on_the_kit_worker,
+    require_result,
+    wait_for,
+    worker_log,
+)
 
 
 @exercise(
@@ -81,7 +39,7 @@ def _ran_on_the_kit_worker(stored: AsyncResult, name: str, args: list) -> None:
 def check_q1(q1, ns):
     require_result(q1, "q1", "apply_async()")
     stored = fresh(wait_for(q1))
-    _ran_on_the_kit_worker(stored, "calc.tasks.divide", [9, 3])
+    ran_on_the_kit_worker(stored, "calc.tasks.divide", [9, 3])
     lines = worker_log(q1.id, "succeeded")
     received = next((t for t, text in lines if text.endswith("received")), None)
     done = next(((t, text) for t, text in lines if "succeeded in" in text), None)
@@ -127,7 +85,7 @@ def check_q1(q1, ns):
 def check_q2(q2, ns):
     require_result(q2, "q2", "send_task()")
     stored = fresh(wait_for(q2))
-    _ran_on_the_kit_worker(stored, "calc.tasks.divide", [10, 4])
+    ran_on_the_kit_worker(stored, "calc.tasks.divide", [10, 4])
     if stored.state != "SUCCESS" or stored.result != 2.5:
         raise Incorrect(f"the task ended {stored.state} with {stored.result!r}, not 2.5.")
     return (

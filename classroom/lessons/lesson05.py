@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from ..config import Config
-from ..exercises import Incorrect, exercise, fresh, wait_for
+from ..exercises import Incorrect, exercise, fresh, require_result, wait_for, worker_log
 from ..services import redis_client, worker_hostname
-from .lesson04 import require_result, worker_log
 
 
 @exercise(
