@@ -1,0 +1,34 @@
+"""The notebook helpers show the real system, and only what was asked for."""
+
+import pytest
+
+from calc.tasks import add
+from classroom import show
+
+
+def test_the_log_shows_only_the_current_start_and_filters(live_stack):
+    result = add.delay(1, 2)
+    result.get(timeout=10)
+    log = show.log("worker", lines=400)
+    assert "=== " not in log  # the header of this start, and older starts, are left out
+    assert log.count(" ready.") == 1
+    assert show.log("worker", grep=result.id, lines=5).count(result.id) >= 2  # received, ok
+
+
+def test_the_source_starts_at_an_anchor_and_says_what_is_missing():
+    pytest.importorskip("IPython")
+    show.source("proj/celery.py", after="app.autodiscover_tasks", lines=1)
+    with pytest.raises(ValueError, match="no line containing"):
+        show.source("proj/celery.py", after="not in that file")
+    with pytest.raises(FileNotFoundError, match=r"No proj/no_such_file\.py"):
+        show.source("proj/no_such_file.py")
+
+
+def test_redis_keys_lists_a_result_with_its_ttl(live_stack):
+    result = add.delay(2, 2)
+    result.get(timeout=10)
+    listing = show.redis_keys(f"celery-task-meta-{result.id}")
+    assert f"celery-task-meta-{result.id}" in listing
+    assert "string" in listing
+    assert "TTL " in listing
+    assert "no keys match" in show.redis_keys("no-such-key-*")
