@@ -39,9 +39,10 @@ def _comparable(cell) -> list[tuple[str, str]]:
     if "nbval-ignore-output" in cell.metadata.get("tags", []):
         return []
     found = []
+    streams: dict[str, str] = {}  # a stream may arrive in pieces; compare it whole, as nbval does
     for output in cell.get("outputs", []):
         if output["output_type"] == "stream":
-            found.append((output["name"], _sanitize(output["text"])))
+            streams[output["name"]] = streams.get(output["name"], "") + output["text"]
         elif output["output_type"] == "error":
             found.append(("error", output["ename"]))
         else:
@@ -49,6 +50,7 @@ def _comparable(cell) -> list[tuple[str, str]]:
                 if kind not in SKIPPED:
                     text = value if isinstance(value, str) else "".join(value)
                     found.append((kind, _sanitize(text)))
+    found += [(name, _sanitize(text)) for name, text in streams.items()]
     return sorted(found)
 
 
