@@ -15,7 +15,8 @@ def _print_status(statuses: list[stack.ServiceStatus]) -> None:
     for s in statuses:
         mark = "✓" if s.ok else ("·" if s.state == "stopped" else "✗")
         pid = f"pid {s.pid}" if s.pid else ""
-        print(f"{mark} {s.name:<7} {s.state:<14} {s.address or '':<28} {pid}")
+        what = ALL[s.name].description
+        print(f"{mark} {s.name:<7} {s.state:<14} {s.address or '':<28} {pid:<10} {what}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import psutil
@@ -41,7 +41,6 @@ class ProcessRecord:
     log: str
     parent_pid: int
     tied_to_parent: bool
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def pgid(self) -> int:
@@ -228,7 +227,14 @@ class Registry:
             return {}
         except (OSError, ValueError):
             return {}  # a torn or hand-edited file: `down` still finds our processes by marker
-        return {name: ProcessRecord(**rec) for name, rec in raw.items()}
+        known = {f.name for f in fields(ProcessRecord)}
+        records = {}
+        for name, rec in raw.items() if isinstance(raw, dict) else ():
+            try:  # a file from another version of the kit may have more, or fewer, fields
+                records[name] = ProcessRecord(**{k: v for k, v in rec.items() if k in known})
+            except (TypeError, AttributeError):
+                continue  # unusable: `down` still finds that process by its marker
+        return records
 
     def save(self, records: dict[str, ProcessRecord]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)

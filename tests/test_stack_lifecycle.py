@@ -1,5 +1,6 @@
 """up, up again, status, down, and no orphans: on a private stack of real processes."""
 
+import json
 import os
 import signal
 import subprocess
@@ -164,3 +165,17 @@ def test_services_started_from_a_real_kernel_outlive_the_cell_and_die_with_the_k
         client.stop_channels()
         manager.shutdown_kernel(now=True)
         stack.down(cfg=cfg)
+
+
+def test_a_state_file_from_another_version_or_torn_is_read_without_crashing(tmp_path):
+    state = tmp_path / "state.json"
+    good = {
+        "service": "redis", "pid": 1, "create_time": 0.0, "cmd": [], "log": "",
+        "parent_pid": 0, "tied_to_parent": False,
+    }  # fmt: skip
+    state.write_text(
+        json.dumps({"redis": {**good, "added_later": 1}, "worker": {"service": "worker"}})
+    )
+    assert list(procs.Registry(state).load()) == ["redis"]
+    state.write_text('{"redis": {"serv')
+    assert procs.Registry(state).load() == {}
