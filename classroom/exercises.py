@@ -252,6 +252,14 @@ def require_result(value, name: str, returned_by: str = "delay() or apply_async(
         )
 
 
+def stored_result(value, name: str, returned_by: str = "delay() or apply_async()"):
+    """The learner's task as the result backend stored it, once it has finished (bounded).
+
+    Incorrect if the answer is not the receipt of a sent task, or if it never finishes."""
+    require_result(value, name, returned_by)
+    return fresh(wait_for(value))
+
+
 def ran_on_the_kit_worker(stored, name: str, args: list) -> None:
     """Incorrect unless the stored result says: this task, these arguments, the kit's worker."""
     if stored.name is None and stored.state == "FAILURE":

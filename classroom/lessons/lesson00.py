@@ -4,10 +4,8 @@ from ..config import Config
 from ..exercises import (
     Incorrect,
     exercise,
-    fresh,
     ran_on_the_kit_worker,
-    require_result,
-    wait_for,
+    stored_result,
 )
 from ..services import worker_pings
 
@@ -31,8 +29,7 @@ from ..services import worker_pings
     given="from calc.tasks import add",
 )
 def check_q1(q1, ns):
-    require_result(q1, "q1", "delay()")
-    stored = fresh(wait_for(q1))
+    stored = stored_result(q1, "q1", "delay()")
     ran_on_the_kit_worker(stored, "calc.tasks.add", [20, 22])
     return f"add(20, 22) ran on {stored.worker}, which stored {stored.result} in Redis."
 

@@ -7,10 +7,8 @@ import re
 from ..exercises import (
     Incorrect,
     exercise,
-    fresh,
     ran_on_the_kit_worker,
-    require_result,
-    wait_for,
+    stored_result,
     worker_log,
 )
 
@@ -37,8 +35,7 @@ from ..exercises import (
     given="from calc.tasks import divide",
 )
 def check_q1(q1, ns):
-    require_result(q1, "q1", "apply_async()")
-    stored = fresh(wait_for(q1))
+    stored = stored_result(q1, "q1", "apply_async()")
     ran_on_the_kit_worker(stored, "calc.tasks.divide", [9, 3])
     lines = worker_log(q1.id, "succeeded")
     received = next((t for t, text in lines if text.endswith("received")), None)
@@ -83,8 +80,7 @@ def check_q1(q1, ns):
     given="from proj.celery import app",
 )
 def check_q2(q2, ns):
-    require_result(q2, "q2", "send_task()")
-    stored = fresh(wait_for(q2))
+    stored = stored_result(q2, "q2", "send_task()")
     ran_on_the_kit_worker(stored, "calc.tasks.divide", [10, 4])
     if stored.state != "SUCCESS" or stored.result != 2.5:
         raise Incorrect(f"the task ended {stored.state} with {stored.result!r}, not 2.5.")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..config import Config
-from ..exercises import Incorrect, exercise, fresh, require_result, wait_for, worker_log
+from ..exercises import Incorrect, exercise, fresh, require_result, stored_result, worker_log
 from ..services import redis_client, worker_hostname
 
 
@@ -28,8 +28,7 @@ from ..services import redis_client, worker_hostname
     given="from calc.tasks import add",
 )
 def check_q1(q1, ns):
-    require_result(q1, "q1")
-    stored = fresh(wait_for(q1))
+    stored = stored_result(q1, "q1")
     if stored.name != "calc.tasks.add":
         raise Incorrect(f"that task was {stored.name}, not calc.tasks.add.")
     if stored.state == "SUCCESS":

@@ -9,7 +9,7 @@ import urllib.error
 import urllib.request
 
 from ..config import Config
-from ..exercises import Incorrect, ____, exercise, fresh, require_result, wait_for
+from ..exercises import Incorrect, ____, exercise, stored_result
 from ..services import control_app, worker_hostname
 
 # The cell of the lesson that reads Flower's API; the tests run it before exercise 06.1.
@@ -101,8 +101,7 @@ def check_q1(q1, ns):
     failing = ns.get("failing", ____)
     if failing is ____:
         raise Incorrect("`failing` is still ____: keep in it what delay() returns.")
-    require_result(failing, "failing")
-    stored = fresh(wait_for(failing))
+    stored = stored_result(failing, "failing")
     if stored.state != "FAILURE":
         raise Incorrect(
             f"{stored.name} ended {stored.state} in the result backend: that task did not fail. "
