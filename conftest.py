@@ -3,20 +3,22 @@
 The shared stack lives in a temporary run directory on ports chosen at start, so `make test`
 never touches a stack that `make lab` is running, nor another test session's. Its processes
 are tied to this pytest process: they die with it, and `pytest_sessionfinish` stops them and
-checks that nothing is left.
+checks that nothing is left. Helpers the tests share live in tests/helpers.py.
 """
 
 from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from classroom import procs, stack
-from classroom.config import Config, isolated_config
-from classroom.ports import free_port
+from classroom.config import Config
+from classroom.isolation import isolated_config
+from tests.helpers import make_private_config
 
 _state: dict[str, object] = {}
 
@@ -24,6 +26,9 @@ _state: dict[str, object] = {}
 def pytest_configure(config: pytest.Config) -> None:
     # Exported, so that nbval's kernels and any subprocess find the same stack.
     _state["cfg"] = isolated_config(Path(tempfile.mkdtemp(prefix="classroom-test-")))
+    import django
+
+    django.setup()  # once, before any test module imports a task
 
 
 def shared_stack() -> Config:
@@ -45,9 +50,9 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     cfg: Config = _state["cfg"]  # type: ignore[assignment]
     stack.down(cfg=cfg)
-    left = procs.find_marked(cfg.run_dir)
+    left = procs.find_ours(cfg.run_dir)
     if left:
-        print(f"\nkit processes left after the session: {left}")
+        print(f"\nkit processes left after the session: {[p.pid for p in left]}")
         session.exitstatus = 1
     elif exitstatus == 0:
         shutil.rmtree(cfg.run_dir, ignore_errors=True)
@@ -64,11 +69,10 @@ def live_stack() -> Config:
     return cfg
 
 
-def make_private_config(tmp: Path) -> Config:
-    return Config(
-        run_dir=tmp,
-        redis_port=free_port(),
-        flower_port=free_port(),
-        django_port=free_port(),
-        lab_port=free_port(),
-    )
+@pytest.fixture
+def private_stack(tmp_path: Path) -> Iterator[Config]:
+    """A stack of this test's own, in tmp_path on free ports. Nothing is started; whatever the
+    test starts is stopped afterwards, whatever happens."""
+    cfg = make_private_config(tmp_path / "kit")
+    yield cfg
+    stack.down(cfg=cfg)

@@ -10,7 +10,8 @@ import tempfile
 from pathlib import Path
 
 from . import stack
-from .config import ROOT, isolated_config
+from .config import ROOT
+from .isolation import isolated_config
 
 NOTEBOOKS = ROOT / "notebooks"
 CELL_TIMEOUT = 60

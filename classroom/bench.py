@@ -13,8 +13,9 @@ import time
 from pathlib import Path
 
 from . import procs, stack
-from .config import ROOT, isolated_config
-from .services import redis_client
+from .clients import redis_client
+from .config import ROOT
+from .isolation import isolated_config
 
 TARGET_STACK_UP = 3.0  # seconds
 TARGET_RATIO = 1.1  # kit p50 / plain p50
@@ -104,7 +105,7 @@ def run(tasks: int = 2000, rounds: int = 300) -> int:
         total = time.perf_counter() - start
     finally:
         if plain_worker:
-            procs.stop([plain_worker])
+            procs.stop([plain_worker], cfg.run_dir)
         stack.down(cfg=cfg)
 
     up_p50 = statistics.median(ups)

@@ -73,8 +73,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             return 0
         if args.command == "restart":
-            stack.down([args.service], cfg=cfg, echo=print)
-            stack.up([args.service], cfg=cfg, tie_to_parent=False, echo=print)
+            stack.restart(args.service, cfg=cfg, tie_to_parent=False, echo=print)
             return 0
         if args.command == "doctor":
             checks = doctor.run(cfg)

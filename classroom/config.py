@@ -115,17 +115,3 @@ class Config:
             "PYTHONUNBUFFERED": "1",
             **self.extra_env,
         }
-
-
-def isolated_config(run_dir: Path) -> Config:
-    """A stack on free ports in its own run directory, exported to this process's environment
-    so that kernels and subprocesses find it. It never touches the stack `make lab` runs."""
-    os.environ["CLASSROOM_RUN_DIR"] = str(run_dir)
-    from .ports import free_port  # ports imports psutil
-
-    for name in ("REDIS_PORT", "FLOWER_PORT", "DJANGO_PORT", "LAB_PORT"):
-        os.environ[name] = str(free_port())
-    os.environ.pop("CLASSROOM_REDIS_URL", None)
-    cfg = Config.from_env()
-    os.environ.update({k: v for k, v in cfg.env().items() if k != "PATH"})
-    return cfg

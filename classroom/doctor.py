@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
 
-from . import ports, procs, services
+from . import clients, ports, procs, services
 from .config import EXPECTED_TASKS, LOCK_FILE, ROOT, Config
 from .errors import RedisNotFound
 
@@ -141,7 +141,7 @@ def _check_lab_port(cfg: Config) -> Check:
 def check_stack(cfg: Config) -> list[Check]:
     up_fix = "Run `python -m classroom up` (or `make lab`)."
     checks = []
-    broker_ok = services.redis_ping(cfg, timeout=1.0)
+    broker_ok = clients.redis_ping(cfg, timeout=1.0)
     checks.append(
         Check(
             "broker answers PING",
@@ -151,7 +151,7 @@ def check_stack(cfg: Config) -> list[Check]:
         )
     )
     expected_worker = services.worker_hostname()
-    workers = services.worker_pings(cfg, timeout=1.0) if broker_ok else []
+    workers = clients.worker_pings(cfg, timeout=1.0) if broker_ok else []
     worker_log = _rel(cfg.log_file("worker"))
     worker_ok = expected_worker in workers
     checks.append(
@@ -167,11 +167,7 @@ def check_stack(cfg: Config) -> list[Check]:
     )
     registered: list[str] = []
     if worker_ok:
-        app = services.control_app(cfg.redis_url)
-        with app.connection_for_write() as conn:
-            inspect = app.control.inspect([expected_worker], timeout=1.0, connection=conn)
-            reply = inspect.registered() or {}
-        registered = reply.get(expected_worker, [])
+        registered = clients.inspect(cfg, "registered", expected_worker) or []
     missing = [t for t in EXPECTED_TASKS if t not in registered]
     checks.append(
         Check(

@@ -109,17 +109,33 @@ def run(cfg: Config, open_browser: bool = True) -> int:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut cleanup short
         print("\nStopping…", flush=True)
         if jupyter is not None:
-            _stop_jupyter(jupyter)
-        stack.down(cfg=cfg, echo=lambda line: print(line, flush=True))
+            _stop_jupyter(jupyter, cfg)
+        _stop_what_the_lab_started(cfg)
 
 
-def _stop_jupyter(jupyter: procs.ProcessRecord) -> None:
+def _stop_what_the_lab_started(cfg: Config) -> None:
+    """The services this lab started stop with it; those it found running (started by
+    `python -m classroom up`) keep running, as the README says."""
+    say = lambda line: print(line, flush=True)  # noqa: E731
+    records = procs.Registry(cfg.state_file).load()
+    mine = [n for n, r in records.items() if r.tied_to_parent and r.parent_pid == os.getpid()]
+    if mine:
+        stack.down(mine, cfg=cfg, echo=say)
+    kept = [s.name for s in stack.status(cfg) if s.pid and s.name not in mine]
+    if kept:
+        say(
+            f"Still running, as `python -m classroom up` started them: {', '.join(kept)}. "
+            "Stop them with `python -m classroom down`."
+        )
+
+
+def _stop_jupyter(jupyter: procs.ProcessRecord, cfg: Config) -> None:
     """JupyterLab, then its kernels and terminals (each kernel leads its own session)."""
     try:
         descendants = psutil.Process(jupyter.pid).children(recursive=True)
     except psutil.Error:
         descendants = []
-    procs.stop([jupyter], timeout=5.0)
+    procs.stop([jupyter], cfg.run_dir, timeout=5.0)
     for proc in descendants:
         with contextlib.suppress(psutil.Error, OSError):
             proc.kill()

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from celery.result import AsyncResult
 
-from . import services
+from . import clients
 from .config import Config
 
 COLOURS = {
@@ -119,13 +119,13 @@ class TaskMonitor:
 
     def _queue_length(self) -> int:
         try:
-            return int(services.redis_client(self.cfg).llen(self.queue))
+            return int(clients.redis_client(self.cfg).llen(self.queue))
         except Exception:
             return -1
 
     def _ping_workers(self, done: threading.Event) -> None:
         while not done.is_set():
-            self._online = services.worker_pings(self.cfg, timeout=0.3)
+            self._online = clients.worker_pings(self.cfg, timeout=0.3)
             done.wait(0.5)
 
     def _header_html(self, queue_length: int, workers: list[str]) -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import procs
+from .clients import redis_client
 from .config import APP_DIR, ROOT, Config
-from .services import redis_client
 
 
 class _Text(str):
@@ -20,8 +20,7 @@ def log(service: str = "worker", lines: int = 15, grep: str | None = None) -> _T
     """The end of a service's log: show.log("worker"), or only lines with a word in them."""
     cfg = Config.from_env()
     text = procs.tail(cfg.log_file(service), 400 if grep else lines)
-    this_start = text.rsplit("\n=== ", 1)[-1].split("\n", 1)[-1] if "\n=== " in text else text
-    chosen = this_start.splitlines()
+    chosen = procs.since_last_start(text).splitlines()
     if grep:
         chosen = [line for line in chosen if grep in line]
     return _Text("\n".join(chosen[-lines:]))

@@ -9,13 +9,16 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import ports, procs, services
+import psutil
+
+from . import clients, ports, procs, services
 from .config import APP_DIR, Config
 from .errors import BrokerUnavailable, ClassroomError, PortInUse, ServiceFailed
 from .services import ALL, DEFAULT, Service
@@ -25,6 +28,10 @@ STOP_TIMEOUT = 10.0
 LOCK_TIMEOUT = 60.0
 
 Echo = Callable[[str], None] | None
+
+
+def _silent(line: str) -> None:
+    pass
 
 
 @dataclass(frozen=True)
@@ -41,7 +48,10 @@ class ServiceStatus:
 
 
 class Statuses(list):
-    """What `up` and `status` return: a list of ServiceStatus that reads well in a notebook."""
+    """What `up` and `status` return: a list of ServiceStatus that reads well in a notebook.
+    `started` names what this call started (the rest it found running)."""
+
+    started: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
         return "\n".join(
@@ -76,13 +86,20 @@ def _locked(cfg: Config) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _names(names: Iterable[str] | None, beat: bool = False) -> list[str]:
-    wanted = list(DEFAULT if names is None else names)
-    if beat and "beat" not in wanted:
-        wanted.append("beat")
-    unknown = [n for n in wanted if n not in ALL]
+def _validate(names: Iterable[str]) -> list[str]:
+    """The names as a list, or a clear error for the first unknown one."""
+    names = list(names)
+    unknown = [n for n in names if n not in ALL]
     if unknown:
         raise ValueError(f"Unknown service {unknown[0]!r}; the services are: {', '.join(ALL)}.")
+    return names
+
+
+def _with_dependencies(names: Iterable[str] | None, beat: bool = False) -> list[str]:
+    """What `up` starts: the names (or the default services), and Redis when one needs it."""
+    wanted = _validate(DEFAULT if names is None else names)
+    if beat and "beat" not in wanted:
+        wanted.append("beat")
     if any(ALL[n].needs_redis for n in wanted) and "redis" not in wanted:
         wanted.insert(0, "redis")
     return sorted(wanted, key=list(ALL).index)  # dependency order: redis first
@@ -92,8 +109,24 @@ def _service_env(cfg: Config, svc: Service) -> dict[str, str]:
     return {**os.environ, **cfg.env(), **svc.extra_env, procs.MARKER: svc.name}
 
 
-def _live_records(cfg: Config) -> dict[str, procs.ProcessRecord]:
-    return {n: r for n, r in procs.Registry(cfg.state_file).load().items() if r.is_alive()}
+def _live_records(cfg: Config, say: Callable[[str], None] | None = None):
+    """The registry's records whose process is alive and proven to be the kit's. A record
+    whose pid now belongs to another process is dropped with a line saying so."""
+    live: dict[str, procs.ProcessRecord] = {}
+    for name, record in procs.Registry(cfg.state_file).load().items():
+        if record.owned(cfg.run_dir):
+            live[name] = record
+        elif say and record.is_alive():
+            say(
+                f"· {name:<8} pid {record.pid} is not the kit's process (it lacks the kit's "
+                "marker for this run directory): record dropped, process left alone"
+            )
+        elif say and psutil.pid_exists(record.pid):
+            say(
+                f"· {name:<8} pid {record.pid} was reused by another process since the kit "
+                "started it: record dropped, process left alone"
+            )
+    return live
 
 
 def up(
@@ -111,52 +144,66 @@ def up(
     session). The command line's `up` passes False, and `down` stops them.
     """
     cfg = cfg or Config.from_env()
-    wanted = _names(names, beat)
-    say = echo or (lambda line: None)
+    wanted = _with_dependencies(names, beat)
+    say = echo or _silent
     with _locked(cfg):
-        registry = procs.Registry(cfg.state_file)
-        records = _live_records(cfg)
-        registry.save(records)
+        started = _up_locked(cfg, wanted, tie_to_parent, timeout, say)
+    result = status(cfg)
+    result.started = tuple(started)
+    return result
 
-        if cfg.external_redis_url and "redis" in wanted:
-            if not services.redis_ping(cfg, timeout=1.0):
-                raise BrokerUnavailable(cfg.redis_url, "the Redis that CLASSROOM_REDIS_URL names")
-            say(f"✓ redis    external  {cfg.redis_url}")
-            wanted.remove("redis")
 
-        to_start: list[Service] = []
-        for name in wanted:
-            svc = ALL[name]
-            record = records.get(name)
-            if record and record.parent_gone():  # dying with the kernel that started it
-                _stop(cfg, [record], STOP_TIMEOUT)
-                del records[name]
-                record = None
-            if record and svc.probe(cfg):
-                say(f"✓ {name:<8} running   {svc.address(cfg) or ''} (pid {record.pid})")
-                continue
-            if record:  # ours and alive, but not answering: start it afresh
-                say(f"… {name:<8} not answering: restarting it")
-                _stop(cfg, [record], STOP_TIMEOUT)
-                del records[name]
-            to_start.append(svc)
+def _up_locked(
+    cfg: Config,
+    wanted: list[str],
+    tie_to_parent: bool,
+    timeout: float,
+    say: Callable[[str], None],
+) -> list[str]:
+    registry = procs.Registry(cfg.state_file)
+    records = _live_records(cfg, say)
+    registry.save(records)
 
-        if any(s.name == "redis" for s in to_start):
-            # A fresh Redis: clients of the old one may sit in a reconnect back-off of up to
-            # 30 s. Restart them now rather than make the learner wait.
-            for name in ("worker", "beat", "flower"):
-                if name in records and all(s.name != name for s in to_start):
-                    _stop(cfg, [records.pop(name)], STOP_TIMEOUT)
-                    to_start.append(ALL[name])
-            to_start.sort(key=lambda s: list(ALL).index(s.name))
+    if cfg.external_redis_url and "redis" in wanted:
+        if not clients.redis_ping(cfg, timeout=1.0):
+            raise BrokerUnavailable(cfg.redis_url, "the Redis that CLASSROOM_REDIS_URL names")
+        say(f"✓ redis    external  {cfg.redis_url}")
+        wanted = [n for n in wanted if n != "redis"]
 
-        for svc in to_start:
-            port = svc.port(cfg)
-            if port and ports.in_use(port):
-                raise PortInUse(svc.name, port, svc.port_env or "", ports.holder(port))
+    to_start: list[Service] = []
+    for name in wanted:
+        svc = ALL[name]
+        record = records.get(name)
+        if record and record.parent_gone():  # dying with the kernel that started it
+            _stop(cfg, [record], STOP_TIMEOUT, say)
+            del records[name]
+            record = None
+        if record and svc.probe(cfg):
+            say(f"✓ {name:<8} running   {svc.address(cfg) or ''} (pid {record.pid})")
+            continue
+        if record:  # ours and alive, but not answering: start it afresh
+            say(f"… {name:<8} not answering: restarting it")
+            _stop(cfg, [record], STOP_TIMEOUT, say)
+            del records[name]
+        to_start.append(svc)
 
-        _start(cfg, to_start, records, registry, tie_to_parent, timeout, say)
-    return status(cfg)
+    if any(s.name == "redis" for s in to_start):
+        # A fresh Redis: clients of the old one may sit in a reconnect back-off of up to
+        # 30 s. Restart them now rather than make the learner wait.
+        for name in ("worker", "beat", "flower"):
+            if name in records and all(s.name != name for s in to_start):
+                _stop(cfg, [records.pop(name)], STOP_TIMEOUT, say)
+                to_start.append(ALL[name])
+        to_start.sort(key=lambda s: list(ALL).index(s.name))
+    registry.save(records)
+
+    for svc in to_start:
+        port = svc.port(cfg)
+        if port and ports.in_use(port):
+            raise PortInUse(svc.name, port, svc.port_env or "", ports.holder(port))
+
+    _start(cfg, to_start, records, registry, tie_to_parent, timeout, say)
+    return [s.name for s in to_start]
 
 
 def _start(
@@ -244,26 +291,16 @@ def down(
     timeout: float = STOP_TIMEOUT,
     echo: Echo = None,
 ) -> list[str]:
-    """Stop the kit's processes (all of them, or the named ones). Returns what was stopped."""
+    """Stop the kit's processes (all of them, or the named ones). Returns what was stopped.
+
+    Only processes proven to be this kit's are signalled (see `procs`). A worker gets a warm
+    shutdown: its running tasks finish within its grace, and any it had to cut off are named.
+    """
     cfg = cfg or Config.from_env()
-    say = echo or (lambda line: None)
-    targets = set(ALL if names is None else _names_exact(names))
+    say = echo or _silent
+    targets = _validate(ALL if names is None else names)
     with _locked(cfg):
-        registry = procs.Registry(cfg.state_file)
-        records = registry.load()
-        chosen = [r for n, r in records.items() if n in targets]
-        # clients first, so that a worker's warm shutdown can still reach Redis
-        _stop(cfg, [r for r in chosen if r.service != "redis"], timeout)
-        _stop(cfg, [r for r in chosen if r.service == "redis"], timeout)
-        stopped = [r.service for r in chosen]
-        for name in stopped:
-            del records[name]
-        registry.save(records)
-        if names is None:
-            # anything carrying our marker that the registry lost track of
-            strays = procs.find_marked(cfg.run_dir)
-            if strays:
-                procs.stop([_stray(pid) for pid in strays], timeout)
+        stopped = _down_locked(cfg, targets, timeout, say, sweep=names is None)
     for name in stopped:
         say(f"■ {name:<8} stopped")
     if not stopped:
@@ -271,13 +308,58 @@ def down(
     return stopped
 
 
+def _down_locked(
+    cfg: Config, targets: list[str], timeout: float, say: Callable[[str], None], sweep: bool
+) -> list[str]:
+    registry = procs.Registry(cfg.state_file)
+    records = registry.load()
+    chosen = [r for n, r in records.items() if n in targets]
+    # clients first, so that a worker's warm shutdown can still reach Redis
+    _stop(cfg, [r for r in chosen if r.service != "redis"], timeout, say)
+    _stop(cfg, [r for r in chosen if r.service == "redis"], timeout, say)
+    for record in chosen:
+        del records[record.service]
+    registry.save(records)
+    if sweep:
+        # whatever of ours the registry lost track of: marked processes, and a Redis whose
+        # --dir is in this run directory
+        strays = procs.find_ours(cfg.run_dir)
+        if strays:
+            say(f"· stopping {len(strays)} process(es) of this run directory with no record")
+            procs.stop_processes(strays, timeout)
+    return [r.service for r in chosen]
+
+
 def _grace(record: procs.ProcessRecord) -> float:
     svc = ALL.get(record.service)
     return svc.stop_grace if svc else STOP_TIMEOUT
 
 
-def _stop(cfg: Config, records: list[procs.ProcessRecord], timeout: float) -> None:
-    procs.stop(records, timeout, grace=_grace)
+def _stop(
+    cfg: Config, records: list[procs.ProcessRecord], timeout: float, say: Callable[[str], None]
+) -> None:
+    # What each worker is running now: named if its grace runs out and they are cut off.
+    running: dict[int, list[dict]] = {}
+    for record in records:
+        if record.service == "worker" and record.owned(cfg.run_dir) and clients.redis_ping(cfg):
+            worker = services.worker_hostname()
+            running[record.pid] = clients.inspect(cfg, "active", worker, timeout=0.5) or []
+    killed = procs.stop(records, cfg.run_dir, timeout=timeout, grace=_grace, say=say)
+    for record in killed:
+        cut = running.get(record.pid)
+        if cut:
+            tasks = ", ".join(f"{t.get('name')}[{t.get('id')}]" for t in cut)
+            # printed even when the caller asked for no output: a lost task is never silent
+            line = (
+                f"✗ {record.service:<8} was still running {len(cut)} task(s) when its "
+                f"{min(timeout, _grace(record)):.0f} s grace ended; cut off: {tasks}. "
+                "They will not finish (without acks_late their messages are gone): send them "
+                "again."
+            )
+            if say is _silent:
+                print(line, file=sys.stderr)
+            else:
+                say(line)
     # A process can be gone a moment before the kernel closes its listening socket: wait
     # (briefly) so that a restart right after this does not find its own port taken.
     deadline = time.monotonic() + 3.0
@@ -287,30 +369,23 @@ def _stop(cfg: Config, records: list[procs.ProcessRecord], timeout: float) -> No
             time.sleep(0.02)
 
 
-def _names_exact(names: Iterable[str]) -> list[str]:
-    names = list(names)
-    unknown = [n for n in names if n not in ALL]
-    if unknown:
-        raise ValueError(f"Unknown service {unknown[0]!r}; the services are: {', '.join(ALL)}.")
-    return names
+def restart(
+    name: str, *, cfg: Config | None = None, echo: Echo = None, tie_to_parent: bool = True
+) -> Statuses:
+    """Stop one service and start it again (a worker must restart to see edited tasks).
 
-
-def _stray(pid: int) -> procs.ProcessRecord:
-    import psutil
-
-    try:
-        created = psutil.Process(pid).create_time()
-        pgid = os.getpgid(pid)
-    except (psutil.Error, OSError):
-        created, pgid = 0.0, pid
-    return procs.ProcessRecord("stray", pgid, created, [], "", 0, False)
-
-
-def restart(name: str, *, cfg: Config | None = None, echo: Echo = None) -> Statuses:
-    """Stop one service and start it again (a worker must restart to see edited tasks)."""
+    One lock is held across the stop and the start: nobody starts it in between."""
     cfg = cfg or Config.from_env()
-    down([name], cfg=cfg, echo=echo)
-    return up([name], cfg=cfg, echo=echo)
+    say = echo or _silent
+    [name] = _validate([name])
+    with _locked(cfg):
+        for stopped in _down_locked(cfg, [name], STOP_TIMEOUT, say, sweep=False):
+            say(f"■ {stopped:<8} stopped")
+        wanted = _with_dependencies([name])
+        started = _up_locked(cfg, wanted, tie_to_parent, START_TIMEOUT, say)
+    result = status(cfg)
+    result.started = tuple(started)
+    return result
 
 
 def status(cfg: Config | None = None) -> Statuses:
@@ -320,7 +395,7 @@ def status(cfg: Config | None = None) -> Statuses:
     for name, svc in ALL.items():
         record = records.get(name)
         if name == "redis" and cfg.external_redis_url:
-            state = "external" if services.redis_ping(cfg) else "unreachable"
+            state = "external" if clients.redis_ping(cfg) else "unreachable"
         elif record is None:
             state = "stopped"
         else:
@@ -348,7 +423,7 @@ def logs(name: str, lines: int = 40, *, cfg: Config | None = None) -> str:
 def reset(*, cfg: Config | None = None, echo: Echo = None) -> None:
     """Stop everything and wipe the kit's own state: its Redis data, database, logs."""
     cfg = cfg or Config.from_env()
-    say = echo or (lambda line: None)
+    say = echo or _silent
     down(cfg=cfg, echo=echo)
     if cfg.external_redis_url:
         say(f"the external Redis {cfg.redis_url} was left as it is: the kit wipes only its own")

@@ -7,8 +7,7 @@ import pytest
 from django.conf import settings
 
 from classroom import stack
-from conftest import make_private_config
-from tests.helpers import run_client
+from tests.helpers import post_divide, run_client
 
 DELAY_AND_TIME = """
 import os
@@ -27,11 +26,9 @@ print(json.dumps({"seconds": time.perf_counter() - start, "error": error, "expla
 
 
 @pytest.fixture
-def redis_only(tmp_path):
-    cfg = make_private_config(tmp_path)
-    stack.up(["redis"], cfg=cfg)
-    yield cfg
-    stack.down(cfg=cfg)
+def redis_only(private_stack):
+    stack.up(["redis"], cfg=private_stack)
+    return private_stack
 
 
 def test_delay_fails_fast_when_broker_is_down(redis_only):
@@ -68,22 +65,17 @@ def test_delay_works_again_once_redis_is_back(redis_only):
     assert run_client(redis_only, DELAY_AND_TIME)["error"] == "no error"
 
 
-def test_the_demo_app_answers_503_with_the_fix_when_redis_is_down(tmp_path):
+def test_the_demo_app_answers_503_with_the_fix_when_redis_is_down(private_stack):
     import urllib.error
     import urllib.request
 
-    from tests.test_demo_app import _post_divide
-
-    cfg = make_private_config(tmp_path)
+    cfg = private_stack
     stack.up(["redis", "django"], cfg=cfg)
-    try:
-        stack.down(["redis"], cfg=cfg)
-        browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
-        with pytest.raises(urllib.error.HTTPError) as caught:
-            _post_divide(browser, cfg.django_url, 1, 2)
-        assert caught.value.code == 503
-        page = caught.value.read().decode()
-        assert "The broker did not answer" in page
-        assert "python -m classroom up" in page
-    finally:
-        stack.down(cfg=cfg)
+    stack.down(["redis"], cfg=cfg)
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        post_divide(browser, cfg.django_url, 1, 2)
+    assert caught.value.code == 503
+    page = caught.value.read().decode()
+    assert "The broker did not answer" in page
+    assert "python -m classroom up" in page

@@ -14,7 +14,6 @@ import pytest
 from classroom import stack
 from classroom.services import worker_hostname
 from comments.mentions import parse_mentions
-from conftest import make_private_config
 from tests.helpers import run_client
 
 TEXT = "Lunch at noon, @alice and @bob?"
@@ -151,19 +150,16 @@ def test_an_empty_comment_is_a_form_error_and_sends_nothing(live_stack, browser,
     assert _comment_count(live_stack) == before
 
 
-def test_the_comment_form_answers_503_and_keeps_nothing_when_redis_is_down(tmp_path):
-    cfg = make_private_config(tmp_path)
+def test_the_comment_form_answers_503_and_keeps_nothing_when_redis_is_down(private_stack):
+    cfg = private_stack
     stack.up(["redis", "django"], cfg=cfg)
-    try:
-        stack.down(["redis"], cfg=cfg)
-        browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
-        with pytest.raises(urllib.error.HTTPError) as caught:
-            _post_comment(browser, cfg.django_url, TEXT)
-        assert caught.value.code == 503
-        page = caught.value.read().decode()
-        assert "The broker did not answer" in page
-        assert "python -m classroom up" in page
-        assert "Lunch at noon" in page  # the form keeps the text, to send again
-        assert _comment_count(cfg) == 0
-    finally:
-        stack.down(cfg=cfg)
+    stack.down(["redis"], cfg=cfg)
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        _post_comment(browser, cfg.django_url, TEXT)
+    assert caught.value.code == 503
+    page = caught.value.read().decode()
+    assert "The broker did not answer" in page
+    assert "python -m classroom up" in page
+    assert "Lunch at noon" in page  # the form keeps the text, to send again
+    assert _comment_count(cfg) == 0

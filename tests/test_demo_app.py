@@ -1,13 +1,12 @@
 """The demo app from a browser's side: a form that sends divide(x, y), and its result page."""
 
-import re
 import time
-import urllib.error
-import urllib.parse
 import urllib.request
 from http.cookiejar import CookieJar
 
 import pytest
+
+from tests.helpers import post_divide
 
 
 @pytest.fixture
@@ -15,16 +14,8 @@ def browser():
     return urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
 
 
-def _post_divide(browser, base, x, y):
-    page = browser.open(f"{base}/", timeout=5).read().decode()
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
-    data = urllib.parse.urlencode({"csrfmiddlewaretoken": token, "x": x, "y": y}).encode()
-    request = urllib.request.Request(f"{base}/", data=data, headers={"Referer": f"{base}/"})
-    return browser.open(request, timeout=5)
-
-
 def test_the_form_sends_divide_and_the_task_page_shows_its_result(live_stack, browser):
-    response = _post_divide(browser, live_stack.django_url, 6, 3)
+    response = post_divide(browser, live_stack.django_url, 6, 3)
     task_url = response.geturl()
     assert "/tasks/" in task_url
     deadline = time.monotonic() + 15
@@ -38,7 +29,7 @@ def test_the_form_sends_divide_and_the_task_page_shows_its_result(live_stack, br
 
 
 def test_bad_input_is_a_form_error_and_sends_nothing(live_stack, browser):
-    response = _post_divide(browser, live_stack.django_url, "six", 3)
+    response = post_divide(browser, live_stack.django_url, "six", 3)
     page = response.read().decode()
     assert "/tasks/" not in response.geturl()
     assert "Enter a number." in page

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from classroom import doctor, stack
-from conftest import make_private_config
+from tests.helpers import make_private_config
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from classroom import stack
 from classroom.errors import PortInUse
 from classroom.ports import free_port
 from classroom.services import find_redis_server
-from conftest import make_private_config
+from tests.helpers import make_private_config
 
 WRITES = ("set", "del", "flushdb", "flushall", "lpush", "rpush", "publish", "shutdown",
           "config", "expire", "hset", "sadd", "zadd")  # fmt: skip

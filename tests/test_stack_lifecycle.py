@@ -11,35 +11,26 @@ import psutil
 import pytest
 
 from classroom import procs, stack
-from classroom.services import redis_client
-from conftest import make_private_config
+from classroom.clients import redis_client
+from tests.helpers import kit_processes, kit_processes_after, make_private_config
 
 
 @pytest.fixture(scope="module")
-def cfg(tmp_path_factory):
+def module_stack(tmp_path_factory):
     cfg = make_private_config(tmp_path_factory.mktemp("lifecycle"))
     yield cfg
     stack.down(cfg=cfg)
 
 
+@pytest.fixture
+def cfg(module_stack):
+    """The module's stack, up: each test passes alone, and in any order."""
+    stack.up(cfg=module_stack)
+    return module_stack
+
+
 def _pids(cfg):
     return {s.name: s.pid for s in stack.status(cfg) if s.pid}
-
-
-def _kit_processes(cfg):
-    """Every live process of this stack: the recorded groups plus anything carrying our marker."""
-    found = set(procs.find_marked(cfg.run_dir))
-    for record in procs.Registry(cfg.state_file).load().values():
-        found.update(procs.group_members(record.pgid))
-    return found
-
-
-def _kit_processes_after(cfg, seconds):
-    """The stack's processes once they have had `seconds` to exit (PDEATHSIG is SIGTERM)."""
-    deadline = time.monotonic() + seconds
-    while _kit_processes(cfg) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    return _kit_processes(cfg)
 
 
 def test_up_starts_every_default_service_and_reports_it_healthy(cfg):
@@ -61,7 +52,7 @@ def test_up_again_reuses_the_running_services(cfg):
 def test_every_service_listens_on_loopback_only(cfg):
     pids = set()
     for pid in _pids(cfg).values():
-        pids.update(procs.group_members(pid))
+        pids.update(p.pid for p in procs.group_members(pid))
     listening = [
         c.laddr
         for c in psutil.net_connections(kind="tcp")
@@ -96,10 +87,10 @@ def test_a_restarted_redis_keeps_queued_tasks(cfg):
 
 def test_down_stops_everything_and_leaves_no_process(cfg):
     stack.up(cfg=cfg, beat=True)
-    assert _kit_processes(cfg)
+    assert kit_processes(cfg)
     stopped = stack.down(cfg=cfg)
     assert set(stopped) == {"redis", "worker", "beat", "flower", "django"}
-    assert _kit_processes(cfg) == set()
+    assert kit_processes(cfg) == set()
     assert not stack.healthy(stack.status(cfg))
 
 
@@ -115,8 +106,8 @@ sys.stdin.read()  # wait to be killed, as a kernel does
 """
 
 
-def test_services_die_with_a_killed_parent_like_a_kernel(tmp_path):
-    cfg = make_private_config(tmp_path)
+def test_services_die_with_a_killed_parent_like_a_kernel(private_stack):
+    cfg = private_stack
     parent = subprocess.Popen(
         [sys.executable, "-c", PARENT, str(cfg.run_dir), str(cfg.redis_port),
          str(cfg.flower_port), str(cfg.django_port)],
@@ -125,25 +116,29 @@ def test_services_die_with_a_killed_parent_like_a_kernel(tmp_path):
     try:
         assert parent.stdout.readline().strip() == "up"
         assert stack.healthy(stack.status(cfg))
-        kit = _kit_processes(cfg)
+        kit = kit_processes(cfg)
         assert len(kit) >= 5  # redis, worker + its pool, flower, django
         parent.send_signal(signal.SIGKILL)
         parent.wait(timeout=5)
-        assert _kit_processes_after(cfg, seconds=15) == set()
+        assert kit_processes_after(cfg, seconds=15) == set()
     finally:
         parent.kill()
-        stack.down(cfg=cfg)
+        parent.wait(timeout=5)
 
 
-def test_unknown_service_is_a_clear_error(cfg):
+@pytest.mark.parametrize("verb", [stack.up, stack.down, stack.restart])
+def test_unknown_service_is_a_clear_error(private_stack, verb):
     with pytest.raises(ValueError, match=r"Unknown service 'wroker'.*redis, worker, beat"):
-        stack.up(["wroker"], cfg=cfg)
+        verb(["wroker"] if verb is not stack.restart else "wroker", cfg=private_stack)
+    assert kit_processes(private_stack) == set()
 
 
-def test_services_started_from_a_real_kernel_outlive_the_cell_and_die_with_the_kernel(tmp_path):
+def test_services_started_from_a_real_kernel_outlive_the_cell_and_die_with_the_kernel(
+    private_stack,
+):
     from jupyter_client.manager import start_new_kernel
 
-    cfg = make_private_config(tmp_path)
+    cfg = private_stack
     manager, client = start_new_kernel(kernel_name="python3")
     try:
         code = (
@@ -160,11 +155,10 @@ def test_services_started_from_a_real_kernel_outlive_the_cell_and_die_with_the_k
         assert stack.healthy(stack.status(cfg))
         kernel_pid = manager.provisioner.pid
         os.kill(kernel_pid, signal.SIGKILL)
-        assert _kit_processes_after(cfg, seconds=15) == set()
+        assert kit_processes_after(cfg, seconds=15) == set()
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
-        stack.down(cfg=cfg)
 
 
 def test_a_state_file_from_another_version_or_torn_is_read_without_crashing(tmp_path):

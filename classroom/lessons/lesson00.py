@@ -1,5 +1,6 @@
 """Lesson 00, setup check: a first task, and the name of the worker that ran it."""
 
+from ..clients import worker_pings
 from ..config import Config
 from ..exercises import (
     Incorrect,
@@ -7,7 +8,6 @@ from ..exercises import (
     ran_on_the_kit_worker,
     stored_result,
 )
-from ..services import worker_pings
 
 
 @exercise(

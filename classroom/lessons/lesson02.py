@@ -2,9 +2,9 @@
 
 import json
 
+from ..clients import redis_client
 from ..config import Config
 from ..exercises import Incorrect, exercise
-from ..services import redis_client
 
 GIVEN = """
 from classroom.config import Config

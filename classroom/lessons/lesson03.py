@@ -2,9 +2,10 @@
 
 from celery import Celery
 
+from ..clients import inspect
 from ..config import Config
 from ..exercises import Incorrect, exercise
-from ..services import control_app, worker_hostname
+from ..services import worker_hostname
 
 
 @exercise(
@@ -65,10 +66,7 @@ def check_q2(q2, ns):
         raise Incorrect("q2 should be a list of task names (strings).")
     cfg = Config.from_env()
     name = worker_hostname()
-    with control_app(cfg.redis_url).connection_for_write() as conn:
-        inspect = control_app(cfg.redis_url).control.inspect([name], timeout=1.0, connection=conn)
-        reply = inspect.registered() or {}
-    expected = sorted(t for t in reply.get(name, []) if t.startswith("calc."))
+    expected = sorted(t for t in inspect(cfg, "registered", name) or [] if t.startswith("calc."))
     if not expected:
         raise Incorrect("the worker does not answer; run `python -m classroom doctor`.")
     if list(q2) != expected:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from ..clients import redis_client
 from ..config import Config
 from ..exercises import Incorrect, exercise, fresh, require_result, stored_result, worker_log
-from ..services import redis_client, worker_hostname
+from ..services import worker_hostname
 
 
 @exercise(

@@ -8,9 +8,10 @@ import time
 import urllib.error
 import urllib.request
 
+from ..clients import inspect
 from ..config import Config
 from ..exercises import Incorrect, ____, exercise, stored_result
-from ..services import control_app, worker_hostname
+from ..services import worker_hostname
 
 # The cell of the lesson that reads Flower's API; the tests run it before exercise 06.1.
 FLOWER_API = textwrap.dedent(
@@ -158,9 +159,7 @@ def check_q2(q2, ns):
         raise Incorrect("q2 should be a whole number, like 4: how many tasks at once.")
     cfg = Config.from_env()
     name = worker_hostname()
-    with control_app(cfg.redis_url).connection_for_write() as conn:
-        inspect = control_app(cfg.redis_url).control.inspect([name], timeout=1.0, connection=conn)
-        stats = (inspect.stats() or {}).get(name)
+    stats = inspect(cfg, "stats", name)
     if not stats:
         raise Incorrect("the worker does not answer; run `python -m classroom doctor`.")
     pool = stats["pool"]
