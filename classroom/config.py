@@ -43,6 +43,14 @@ class Config:
     external_redis_url: str | None = None
     worker_concurrency: int = 2
     extra_env: dict[str, str] = field(default_factory=dict)
+    # The learner's own code (workspace/playground/tasks.py), which the worker imports: outside
+    # the kit's source, and per stack, so that a test run never overwrites a learner's work.
+    # By default, in the run directory; `make lab`'s is workspace/ at the top of the kit.
+    workspace: Path = None  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.workspace is None:
+            object.__setattr__(self, "workspace", self.run_dir / "workspace")
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Config:
@@ -55,6 +63,7 @@ class Config:
             django_port=_port(env, "DJANGO_PORT"),
             lab_port=_port(env, "LAB_PORT"),
             external_redis_url=env.get("CLASSROOM_REDIS_URL") or None,
+            workspace=Path(env.get("CLASSROOM_WORKSPACE") or ROOT / "workspace").resolve(),
         )
 
     @property
@@ -86,6 +95,11 @@ class Config:
         return self.run_dir / "state.json"
 
     @property
+    def flower_db(self) -> Path:
+        """Flower's saved task history (it adds its own suffixes)."""
+        return self.run_dir / "flower-state"
+
+    @property
     def db_path(self) -> Path:
         return self.run_dir / "db.sqlite3"
 
@@ -104,6 +118,7 @@ class Config:
             # where the demo app's e-mails go (comments/mail.py): one file per message
             "DJANGO_EMAIL_DIR": str(self.run_dir / "emails"),
             "CLASSROOM_RUN_DIR": str(self.run_dir),
+            "CLASSROOM_WORKSPACE": str(self.workspace),
             "REDIS_PORT": str(self.redis_port),
             "FLOWER_PORT": str(self.flower_port),
             "DJANGO_PORT": str(self.django_port),

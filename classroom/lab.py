@@ -14,7 +14,7 @@ from pathlib import Path
 
 import psutil
 
-from . import ports, procs, stack
+from . import lablink, ports, procs, stack
 from .config import ROOT, Config
 from .errors import PortInUse, ServiceFailed
 
@@ -56,9 +56,12 @@ def run(cfg: Config, open_browser: bool = True) -> int:
     if ports.in_use(cfg.lab_port):
         raise PortInUse("JupyterLab", cfg.lab_port, "LAB_PORT", ports.holder(cfg.lab_port))
     jupyter = None
+    server: lablink.LabServer | None = None
     try:
         print("Starting the stack (Redis, a Celery worker, Flower, Django)…", flush=True)
         stack.up(cfg=cfg, tie_to_parent=True, echo=lambda line: print(line, flush=True))
+        # From now on, kernels and terminals ask the lab to start, stop and restart services
+        server = lablink.LabServer(cfg, lambda verb, args, say: _serve(cfg, verb, args, say))
         _quiet_lab()
         token = secrets.token_hex(16)
         cmd = [
@@ -88,7 +91,7 @@ def run(cfg: Config, open_browser: bool = True) -> int:
             if time.monotonic() > deadline:
                 why = f"did not answer within {READY_TIMEOUT:.0f} s"
                 raise ServiceFailed("lab", why, lab_log, procs.tail(lab_log))
-            time.sleep(0.2)
+            server.serve(0.2)
         url = f"{cfg.lab_url}/tree/{FIRST_LESSON}?token={token}"
         print(
             "\nThe Celery teaching kit is ready.\n"
@@ -100,7 +103,7 @@ def run(cfg: Config, open_browser: bool = True) -> int:
             flush=True,
         )
         while jupyter.is_alive():
-            time.sleep(0.5)
+            server.serve(0.5)
         print(f"JupyterLab exited; its log: {cfg.log_file('lab')}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -108,9 +111,28 @@ def run(cfg: Config, open_browser: bool = True) -> int:
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut cleanup short
         print("\nStopping…", flush=True)
+        if server is not None:
+            server.close()
         if jupyter is not None:
             _stop_jupyter(jupyter, cfg)
         _stop_what_the_lab_started(cfg)
+
+
+def _serve(cfg: Config, verb: str, args: dict, reply) -> None:
+    """A kernel's or a terminal's request: done here, so the services belong to the lab.
+    What happens is shown in the lab's terminal too."""
+
+    def say(line: str) -> None:
+        print(line, flush=True)
+        reply(line)
+
+    timeout = float(args.get("timeout") or stack.START_TIMEOUT)
+    if verb == "up":
+        stack.up(args.get("names"), cfg=cfg, tie_to_parent=True, timeout=timeout, echo=say)
+    elif verb == "down":
+        stack.down(args.get("names"), cfg=cfg, timeout=timeout, echo=say)
+    elif verb == "restart":
+        stack.restart(str(args.get("name")), cfg=cfg, tie_to_parent=True, echo=say)
 
 
 def _stop_what_the_lab_started(cfg: Config) -> None:

@@ -20,6 +20,9 @@ def setup(*, beat: bool = False) -> Config:
     # A kernel runs cells inside an asyncio event loop, where Django refuses ORM queries
     # (SynchronousOnlyOperation) unless told it is safe: it is, nothing else runs there.
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    # the learner's own tasks live here (see playground/__init__.py); made before Django loads
+    # the app, so that a tasks.py written later in this kernel is found
+    (cfg.workspace / "playground").mkdir(parents=True, exist_ok=True)
     for path in (str(APP_DIR), str(ROOT)):
         if path not in sys.path:
             sys.path.insert(0, path)

@@ -132,7 +132,12 @@ BEAT = Service(
 FLOWER = Service(
     name="flower",
     description="Flower: the monitoring dashboard",
-    command=lambda cfg: _celery("flower", "--address=127.0.0.1", f"--port={cfg.flower_port}"),
+    # --persistent: the task history survives the kit's restarts of Flower (saved on SIGTERM,
+    # and every 10 s in case it is killed)
+    command=lambda cfg: _celery(
+        *("flower", "--address=127.0.0.1", f"--port={cfg.flower_port}"),
+        *("--persistent=True", f"--db={cfg.flower_db}", "--state_save_interval=10000"),
+    ),
     probe=lambda cfg: _http_ok(f"{cfg.flower_url}/healthcheck"),
     port=lambda cfg: cfg.flower_port,
     port_env="FLOWER_PORT",

@@ -41,11 +41,17 @@ def source(
     """
     from IPython.display import Markdown, display
 
-    full = (APP_DIR / path) if (APP_DIR / path).exists() else ROOT / path
-    if not full.exists():
+    workspace = Config.from_env().workspace
+    places = {APP_DIR: APP_DIR.relative_to(ROOT), ROOT: Path(), workspace: Path("workspace")}
+    found = [
+        (base / path, shown / path) for base, shown in places.items() if (base / path).exists()
+    ]
+    if not found:
         raise FileNotFoundError(
-            f"No {path} in tutorial_app/ or the kit; try show.source('proj/celery.py')."
+            f"No {path} in tutorial_app/, your workspace or the kit; "
+            "try show.source('proj/celery.py')."
         )
+    full, shown = found[0]
     text = full.read_text().splitlines()
     first = start or 1
     if after is not None:
@@ -58,7 +64,7 @@ def source(
     chosen = text[first - 1 : end]
     numbered = "\n".join(f"{n:>3}  {line}" for n, line in enumerate(chosen, first))
     lang = {".py": "python", ".html": "html", ".yml": "yaml"}.get(Path(path).suffix, "")
-    display(Markdown(f"**{full.relative_to(ROOT)}**\n```{lang}\n{numbered}\n```"))
+    display(Markdown(f"**{shown.as_posix()}**\n```{lang}\n{numbered}\n```"))
 
 
 def redis_keys(pattern: str = "*", limit: int = 20) -> _Text:

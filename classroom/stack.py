@@ -18,7 +18,7 @@ from pathlib import Path
 
 import psutil
 
-from . import clients, ports, procs, services
+from . import clients, lablink, ports, procs, services
 from .config import APP_DIR, Config
 from .errors import BrokerUnavailable, ClassroomError, PortInUse, ServiceFailed
 from .services import ALL, DEFAULT, Service
@@ -146,6 +146,10 @@ def up(
     cfg = cfg or Config.from_env()
     wanted = _with_dependencies(names, beat)
     say = echo or _silent
+    lab = lablink.find(cfg)
+    if lab:  # under `make lab`, the lab starts them: they outlive this kernel
+        lab.ask("up", say, names=wanted, timeout=timeout)
+        return status(cfg)
     with _locked(cfg):
         started = _up_locked(cfg, wanted, tie_to_parent, timeout, say)
     result = status(cfg)
@@ -299,6 +303,10 @@ def down(
     cfg = cfg or Config.from_env()
     say = echo or _silent
     targets = _validate(ALL if names is None else names)
+    lab = lablink.find(cfg)
+    if lab:
+        lab.ask("down", say, names=None if names is None else targets, timeout=timeout)
+        return [s.name for s in status(cfg) if s.name in targets and s.pid is None]
     with _locked(cfg):
         stopped = _down_locked(cfg, targets, timeout, say, sweep=names is None)
     for name in stopped:
@@ -378,6 +386,10 @@ def restart(
     cfg = cfg or Config.from_env()
     say = echo or _silent
     [name] = _validate([name])
+    lab = lablink.find(cfg)
+    if lab:
+        lab.ask("restart", say, name=name)
+        return status(cfg)
     with _locked(cfg):
         for stopped in _down_locked(cfg, [name], STOP_TIMEOUT, say, sweep=False):
             say(f"■ {stopped:<8} stopped")
@@ -434,6 +446,9 @@ def reset(*, cfg: Config | None = None, echo: Echo = None) -> None:
                 shutil.rmtree(path)
             elif path.exists():
                 path.unlink()
-        for schedule in cfg.run_dir.glob("celerybeat-schedule*"):
-            schedule.unlink()
+        for saved in (
+            *cfg.run_dir.glob("celerybeat-schedule*"),
+            *cfg.run_dir.glob("flower-state*"),
+        ):
+            saved.unlink()
     say(f"wiped {cfg.run_dir}")
