@@ -93,9 +93,7 @@ def test_the_task_page_answers_503_when_the_backend_is_down(client, error):
 
 
 @BROKER_ERRORS
-def test_the_comment_form_answers_503_keeps_the_text_and_saves_nothing(
-    client, live_stack, error
-):
+def test_the_comment_form_answers_503_keeps_the_text_and_saves_nothing(client, live_stack, error):
     from comments.models import Comment
 
     before = Comment.objects.count()
