@@ -43,12 +43,18 @@ def run(tasks: int = 2000, rounds: int = 300) -> int:
             ups.append(time.perf_counter() - start)
             stack.down(cfg=cfg)
         stack.up(cfg=cfg)
-        worker_ready = []
+        worker_ready, worker_stop, worker_restart = [], [], []
         for _ in range(3):
+            start = time.perf_counter()
             stack.down(["worker"], cfg=cfg)
+            worker_stop.append(time.perf_counter() - start)
             start = time.perf_counter()
             stack.up(["worker"], cfg=cfg)
             worker_ready.append(time.perf_counter() - start)
+        for _ in range(3):
+            start = time.perf_counter()
+            stack.restart("worker", cfg=cfg)
+            worker_restart.append(time.perf_counter() - start)
 
         plain_worker = procs.spawn(
             "plain-worker",
@@ -114,6 +120,9 @@ def run(tasks: int = 2000, rounds: int = 300) -> int:
         ("stack up, cold (median of 3)", f"{up_p50:.2f} s",
          f"target ≤ {TARGET_STACK_UP:.0f} s: {'met' if up_p50 <= TARGET_STACK_UP else 'MISSED'}"),
         ("worker ready (median of 3)", f"{statistics.median(worker_ready):.2f} s", ""),
+        ("worker warm stop, idle (median of 3)", f"{statistics.median(worker_stop):.2f} s", ""),
+        ("stack.restart('worker') (median of 3)", f"{statistics.median(worker_restart):.2f} s",
+         ""),
         ("Redis PING round trip p50 (the floor)", _ms(statistics.median(pings)), ""),
         ("delay().get() p50, kit settings", _ms(statistics.median(kit)),
          f"p95 {_ms(_pct(kit, 0.95))}"),
