@@ -100,7 +100,8 @@ def check_redis_binary(cfg: Config) -> Check:
 
 
 def check_ports(cfg: Config) -> list[Check]:
-    records = {n: r for n, r in procs.Registry(cfg.state_file).load().items() if r.is_alive()}
+    registry = procs.Registry(cfg.state_file).load()
+    records = {n: r for n, r in registry.items() if r.owned(cfg.run_dir)}  # proven ours
     checks = []
     for svc in services.ALL.values():
         port = svc.port(cfg)
