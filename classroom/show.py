@@ -16,11 +16,17 @@ class _Text(str):
         return str(self)
 
 
-def log(service: str = "worker", lines: int = 15, grep: str | None = None) -> _Text:
-    """The end of a service's log: show.log("worker"), or only lines with a word in them."""
+def log(
+    service: str = "worker", lines: int = 15, grep: str | None = None, after: str | None = None
+) -> _Text:
+    """The end of a service's log since its last start: show.log("worker"), or only lines with
+    a word in them (`grep`), or `lines` lines from the first one containing `after`."""
     cfg = Config.from_env()
-    text = procs.tail(cfg.log_file(service), 400 if grep else lines)
+    text = procs.tail(cfg.log_file(service), 400 if grep or after else lines)
     chosen = procs.since_last_start(text).splitlines()
+    if after is not None:
+        start = next((n for n, line in enumerate(chosen) if after in line), len(chosen))
+        return _Text("\n".join(chosen[start : start + lines]))
     if grep:
         chosen = [line for line in chosen if grep in line]
     return _Text("\n".join(chosen[-lines:]))

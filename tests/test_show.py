@@ -32,3 +32,29 @@ def test_redis_keys_lists_a_result_with_its_ttl(live_stack):
     assert "string" in listing
     assert "TTL " in listing
     assert "no keys match" in show.redis_keys("no-such-key-*")
+
+
+def test_the_log_from_an_anchor_starts_at_the_banner(live_stack):
+    banner = show.log("worker", lines=3, after="-------------- ")
+    assert banner.splitlines()[0].lstrip().startswith("-------------- worker@")
+    assert len(banner.splitlines()) == 3
+    assert show.log("worker", after="no line has this") == ""
+
+
+def test_a_workspace_file_is_shown_under_its_workspace_name(live_stack):
+    pytest.importorskip("IPython")
+    from unittest import mock
+
+    from classroom.config import Config
+
+    mine = Config.from_env().workspace / "playground" / "shown.py"
+    mine.parent.mkdir(parents=True, exist_ok=True)
+    mine.write_text("x = 1\n")
+    try:
+        with mock.patch("IPython.display.display") as display:
+            show.source("playground/shown.py")
+    finally:
+        mine.unlink()
+    shown = display.call_args.args[0].data
+    assert shown.startswith("**workspace/playground/shown.py**")
+    assert "  1  x = 1" in shown

@@ -78,7 +78,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6390/0")
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", "redis://127.0.0.1:6390/0")
 
-# JSON only: a worker never unpickles what somebody put on the queue.
+# JSON, Celery's default since 4.0, spelled out: a worker never unpickles what somebody put on
+# the queue.
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -90,8 +91,10 @@ CELERY_RESULT_EXTENDED = True
 CELERY_RESULT_EXPIRES = 24 * 60 * 60  # seconds; becomes the TTL of celery-task-meta-<id>
 
 # Fail fast. Out of the box, delay() blocks for about 19 s when Redis is down (the result
-# backend retries 20 times, a second apart) and forever when Redis is frozen. In a lesson, as
-# in a web request, a clear error now is worth more than a retry later, so:
+# backend retries 20 times, a second apart) and forever when Redis is frozen. In a lesson, a
+# clear error now is worth more than a retry later. The price: a Redis that blips for a second
+# fails those calls too. Production keeps a bounded retry instead (Celery's default publish
+# policy: 3 retries, 0.2 s apart), and relies on the worker's own reconnect. Here:
 # - the producer does not retry a publish,
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 0}
 # - the broker connection gives up on a dead or frozen server within a bound,
