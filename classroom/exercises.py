@@ -51,7 +51,7 @@ class Incorrect(Exception):
 
 @dataclass(frozen=True)
 class Outcome:
-    status: str  # "correct" | "incorrect" | "not attempted"
+    status: str  # "correct" | "incorrect" | "not attempted" | "error" (a bug in the check)
     message: str
 
     @property
@@ -64,11 +64,16 @@ class Outcome:
     def __str__(self) -> str:
         if self.status == "not attempted":
             return f"○ {self.message}"
+        if self.status == "error":
+            return f"⚠ {self.message}"
         mark = "✓ Correct" if self.passed else "✗ Not yet"
         return f"{mark}: {self.message}" if self.message else mark
 
     def _repr_markdown_(self) -> str:
-        colour = {"correct": "green", "incorrect": "#b91c1c", "not attempted": "#6b7280"}
+        colour = {
+            "correct": "green", "incorrect": "#b91c1c", "not attempted": "#6b7280",
+            "error": "#b45309",
+        }  # fmt: skip
         return f'<span style="color:{colour[self.status]}">{self}</span>'
 
     __repr__ = __str__
@@ -88,6 +93,9 @@ class Exercise:
     hints: list[str] = field(default_factory=list)
     # what the lesson's earlier cells have already run (imports, names): the tests run it first
     given: str = ""
+    # plausible wrong answers, {what the learner got wrong: code}: each must be "incorrect",
+    # with a message of its own (tests/test_exercises.py feeds every one)
+    wrong_answers: dict[str, str] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -109,11 +117,12 @@ class Exercise:
         except Incorrect as exc:
             hint = f" A hint: ex.{self.name}.hint()" if self.hints else ""
             return Outcome("incorrect", f"{exc}{hint}")
-        except Exception as exc:  # an answer of a shape the check did not expect
+        except Exception as exc:  # the check should have said "incorrect" itself: a bug
             return Outcome(
-                "incorrect",
-                f"checking {self.answer} raised {type(exc).__name__}: {exc}. "
-                f"Look at the exercise again, or ask for ex.{self.name}.hint().",
+                "error",
+                f"The check itself failed ({type(exc).__name__}: {exc}). That is a bug in the "
+                f"kit's check, not a verdict on your answer: tell your instructor, and try "
+                f"ex.{self.name}.solution() to compare.",
             )
         return Outcome("correct", message or "")
 
@@ -177,8 +186,10 @@ def exercise(
     solution: str,
     hints: list[str],
     given: str = "",
+    wrong: dict[str, str] | None = None,
 ):
-    """Decorator: the function below is the check; it returns a message or raises Incorrect."""
+    """Decorator: the function below is the check; it returns a message or raises Incorrect.
+    `wrong` declares plausible wrong answers, {what is wrong: code}, that the tests feed it."""
 
     def wrap(checker: Callable[[Any, dict[str, Any]], str]) -> Exercise:
         return Exercise(
@@ -191,6 +202,7 @@ def exercise(
             checker,
             hints,
             textwrap.dedent(given).strip(),
+            {k: textwrap.dedent(v).strip() for k, v in (wrong or {}).items()},
         )
 
     return wrap

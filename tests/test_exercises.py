@@ -46,6 +46,41 @@ def test_a_wrong_type_of_answer_is_incorrect_not_a_crash(exercise, live_stack):
     assert outcome.status == "incorrect"
 
 
+WITH_WRONG = [e for e in EXERCISES if e.wrong_answers]
+
+
+@pytest.mark.parametrize("exercise", WITH_WRONG, ids=[f"{e.lesson}.{e.name}" for e in WITH_WRONG])
+def test_each_declared_wrong_answer_is_incorrect_with_its_own_message(exercise, live_stack):
+    messages = {}
+    for what, code in exercise.wrong_answers.items():
+        outcome = exercise.evaluate(_run(exercise, code))
+        # "error" would mean the check crashed on a plausible answer: a bug in the check
+        assert outcome.status == "incorrect", f"{what}: {outcome}"
+        messages[what] = outcome.message
+    assert len(set(messages.values())) == len(messages), messages  # each says what is wrong
+    for message in messages.values():
+        assert exercise.solution_code not in message  # no wrong answer is told the solution
+
+
+def test_a_check_that_crashes_says_it_is_a_bug_in_the_check_not_incorrect():
+    from classroom.exercises import exercise as declare
+
+    @declare("99", "q1", "A check with a bug", "q1", stub="q1 = ____", solution="q1 = 1", hints=[])
+    def broken(q1, ns):
+        return {}["no such key"]
+
+    outcome = broken.evaluate({"q1": 1})
+    assert outcome.status == "error"
+    assert not outcome.passed
+    assert "bug in the kit's check" in str(outcome)
+    assert "KeyError" in str(outcome)
+
+
+def test_the_lessons_declare_wrong_answers_for_at_least_these_exercises():
+    declared = {f"{e.lesson}.{e.name}" for e in WITH_WRONG}
+    assert {"00.q1", "00.q2", "04.q1", "04.q2", "05.q1", "05.q2"} <= declared
+
+
 @pytest.mark.parametrize("exercise", EXERCISES, ids=IDS)
 def test_the_lesson_shows_the_stub_and_checks_it(exercise):
     notebook = next((ROOT / "notebooks").glob(f"{exercise.lesson}_*.ipynb"))

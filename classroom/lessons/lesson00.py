@@ -24,9 +24,13 @@ from ..exercises import (
     """,
     hints=[
         "`add.delay(x, y)` sends the task and returns at once.",
-        "Keep the object that delay() returns: `q1 = add.delay(20, 22)`.",
+        "Keep the object that delay() returns: it is the receipt, not the sum.",
     ],
     given="from calc.tasks import add",
+    wrong={
+        "called directly, in the notebook": "q1 = add(20, 22)",
+        "the arguments swapped": "q1 = add.delay(22, 20)",
+    },
 )
 def check_q1(q1, ns):
     stored = stored_result(q1, "q1", "delay()")
@@ -52,13 +56,20 @@ def check_q1(q1, ns):
         "ping returns a list of {name: reply} dictionaries: take the first key of the first one.",
     ],
     given="from calc.tasks import add",
+    wrong={
+        "the whole ping reply": "q2 = add.app.control.ping(timeout=1)",
+        "a guessed name": 'q2 = "worker@localhost"',
+    },
 )
 def check_q2(q2, ns):
     if not isinstance(q2, str):
         raise Incorrect(f"q2 is a {type(q2).__name__}; it should be a name, like 'worker@host'.")
     answering = worker_pings(Config.from_env(), timeout=1.0)
     if q2 not in answering:
-        raise Incorrect(f"no worker called {q2!r} answers a ping now; these do: {answering}.")
+        raise Incorrect(
+            f"no worker called {q2!r} answers a ping now. Ask the workers rather than guess: "
+            "ping them, and read the name from the reply."
+        )
     return f"{q2} answers: it is the worker that runs your tasks."
 
 

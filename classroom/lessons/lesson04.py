@@ -33,10 +33,16 @@ from ..exercises import (
         "datetime: `eta=datetime.now(timezone.utc) + timedelta(seconds=2)`.",
     ],
     given="from calc.tasks import divide",
+    wrong={
+        "sent at once": "q1 = divide.delay(9, 3)",
+        "a countdown too short": "q1 = divide.apply_async((9, 3), countdown=1)",
+    },
 )
 def check_q1(q1, ns):
     stored = stored_result(q1, "q1", "apply_async()")
     ran_on_the_kit_worker(stored, "calc.tasks.divide", [9, 3])
+    if stored.state == "FAILURE":
+        raise Incorrect(f"divide failed on the worker: {stored.result!r}.")
     lines = worker_log(q1.id, "succeeded")
     received = next((t for t, text in lines if text.endswith("received")), None)
     done = next(((t, text) for t, text in lines if "succeeded in" in text), None)
@@ -78,6 +84,10 @@ def check_q1(q1, ns):
         '`app.send_task("calc.tasks.divide", args=(10, 4))`',
     ],
     given="from proj.celery import app",
+    wrong={
+        "a name the worker does not know": 'q2 = app.send_task("divide", args=(10, 4))',
+        "the arguments swapped": 'q2 = app.send_task("calc.tasks.divide", args=(4, 10))',
+    },
 )
 def check_q2(q2, ns):
     stored = stored_result(q2, "q2", "send_task()")

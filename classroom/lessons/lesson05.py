@@ -24,9 +24,15 @@ from ..services import worker_hostname
     hints=[
         'Not every pair of wrong types fails: add("1", "2") returns "12", since + joins two '
         "strings. Which pair can + not join?",
-        'A number and a string: `add.delay(1, "2")`.',
+        "A number and a string: + cannot add those.",
     ],
     given="from calc.tasks import add",
+    wrong={
+        "two strings, which + joins": 'q1 = add.delay("1", "2")',
+        "the error instead of the receipt": (
+            'q1 = add.delay(1, "2").get(timeout=10, propagate=False)'
+        ),
+    },
 )
 def check_q1(q1, ns):
     stored = stored_result(q1, "q1")
@@ -68,9 +74,21 @@ def check_q1(q1, ns):
     hints=[
         "Three steps: send it with delay, wait with get(timeout=10), then call a method of the "
         "AsyncResult that deletes its entry from the result backend.",
-        "`q2 = add.delay(1, 1)`, then `q2.get(timeout=10)`, then `q2.forget()`.",
+        "Wait with `get(timeout=10)` before you forget: a result forgotten before the task "
+        "has finished is stored again when it does.",
     ],
     given="from calc.tasks import add",
+    wrong={
+        "forgotten before the task finished": """
+            q2 = add.delay(1, 1)
+            q2.forget()
+        """,
+        "another task's result": """
+            q2 = add.delay(1, 2)
+            q2.get(timeout=10)
+            q2.forget()
+        """,
+    },
 )
 def check_q2(q2, ns):
     require_result(q2, "q2")
