@@ -63,9 +63,20 @@ def _emails_for(comment_id) -> dict[str, list[str]]:
     hints=[
         "A task's .delay(...) takes the same arguments as the task. This one takes the "
         "comment's primary key, not the comment.",
-        "q1 = send_mention_emails.delay(comment.pk)",
+        "Not the comment itself, and not a plain call: the task's .delay(...), with the key.",
     ],
     given=GIVEN,
+    wrong={
+        "called directly, in the notebook": """
+            comment = Comment.objects.create(author="sam", text="Lunch at noon, @alice and @carol?")
+            q1 = send_mention_emails(comment.pk)
+        """,
+        "about another comment": """
+            other = Comment.objects.create(author="sam", text="Coffee, @bob?")
+            comment = Comment.objects.create(author="sam", text="Lunch at noon, @alice and @carol?")
+            q1 = send_mention_emails.delay(other.pk)
+        """,
+    },
 )
 def check_q1(q1, ns):
     if isinstance(q1, list) and all(isinstance(name, str) for name in q1):
@@ -115,9 +126,26 @@ def check_q1(q1, ns):
     """,
     hints=[
         "Call send_mention_emails.delay(twice.pk) two times, and keep each AsyncResult.",
-        "q2 = [send_mention_emails.delay(twice.pk), send_mention_emails.delay(twice.pk)]",
+        "Two separate .delay(...) calls give two tasks; one AsyncResult put in the list twice "
+        "is still one task.",
     ],
     given=GIVEN,
+    wrong={
+        "one task, twice in the list": """
+            twice = Comment.objects.create(author="sam", text="Thanks @bob!")
+            once = send_mention_emails.delay(twice.pk)
+            q2 = [once, once]
+        """,
+        "two different comments": """
+            twice = Comment.objects.create(author="sam", text="Thanks @bob!")
+            other = Comment.objects.create(author="sam", text="Thanks @bob!")
+            q2 = [send_mention_emails.delay(twice.pk), send_mention_emails.delay(other.pk)]
+        """,
+        "called directly, twice": """
+            twice = Comment.objects.create(author="sam", text="Thanks @bob!")
+            q2 = [send_mention_emails(twice.pk), send_mention_emails(twice.pk)]
+        """,
+    },
 )
 def check_q2(q2, ns):
     if not isinstance(q2, list | tuple) or len(q2) != 2:

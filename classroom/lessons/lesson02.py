@@ -56,13 +56,35 @@ def _stored(task_id: str) -> dict | None:
     """,
     hints=[
         "`client.lindex('celery', 0)` reads the newest message without removing it.",
-        "The message is JSON: `json.loads(raw)['headers']['id']`.",
+        "The message is JSON: parse it, and look in its headers.",
     ],
     given=GIVEN,
+    wrong={
+        "the whole raw message": """
+            stack.down(["worker"])
+            message = add.delay(7, 8)
+            q1 = client.lindex("celery", 0).decode()
+            stack.up()
+        """,
+        "the message's headers, not the id in them": """
+            stack.down(["worker"])
+            message = add.delay(7, 8)
+            q1 = json.dumps(json.loads(client.lindex("celery", 0))["headers"])
+            stack.up()
+        """,
+    },
 )
 def check_q1(q1, ns):
     if not isinstance(q1, str):
         raise Incorrect(f"q1 is a {type(q1).__name__}; it should be the task id, a string.")
+    if q1.lstrip().startswith("{"):
+        try:
+            parsed = json.loads(q1)
+        except ValueError:
+            parsed = {}
+        if isinstance(parsed, dict) and "headers" in parsed:
+            raise Incorrect("q1 is the whole message. Parse it, and look in its headers.")
+        raise Incorrect("q1 is a JSON object. Keep only the task id: one value in the headers.")
     queued = _queued_ids()
     if q1 in queued:
         headers = queued[q1]
@@ -101,13 +123,32 @@ def check_q1(q1, ns):
         "Look at `client.keys('celery-task-meta-*')`, or build it from `result.id`.",
     ],
     given=GIVEN,
+    wrong={
+        "the task id alone": """
+            result = add.delay(1, 1)
+            result.get(timeout=10)
+            q2 = result.id
+        """,
+        "the key of another task": """
+            result = add.delay(1, 1)
+            result.get(timeout=10)
+            other = add.delay(2, 2)
+            other.get(timeout=10)
+            q2 = f"celery-task-meta-{other.id}"
+        """,
+    },
 )
 def check_q2(q2, ns):
     if not isinstance(q2, str):
         raise Incorrect(f"q2 is a {type(q2).__name__}; it should be a key name, a string.")
     raw = _client().get(q2)
     if raw is None:
-        raise Incorrect(f"Redis has no key {q2!r}. Key names look like celery-task-meta-<id>.")
+        hint = (
+            " That is a task id: the key has a prefix."
+            if _client().exists(f"celery-task-meta-{q2}")
+            else " Key names look like celery-task-meta-<id>."
+        )
+        raise Incorrect(f"Redis has no key {q2!r}.{hint}")
     try:
         meta = json.loads(raw)
     except ValueError:

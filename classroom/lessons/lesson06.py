@@ -84,8 +84,19 @@ def _flower_record(task_id: str, timeout: float = 5.0) -> dict:
     hints=[
         "divide(1, 0) fails on the worker. Then flower_task(failing.id), defined above, "
         "returns Flower's record of it: a dict, like /api/task/info/<id> answers.",
-        '`failing = divide.delay(1, 0)`, then `q1 = flower_task(failing.id)["state"]`.',
+        'Keep the value under "state" in that record.',
     ],
+    wrong={
+        "a task that succeeds": """
+            failing = divide.delay(4, 2)
+            failing.get(timeout=10)
+            q1 = flower_task(failing.id)["state"]
+        """,
+        "the state the notebook saw at once, not Flower's": """
+            failing = divide.delay(1, 0)
+            q1 = failing.state
+        """,
+    },
     # the lesson's setup() gives it cfg
     given=(
         "from calc.tasks import divide\n"
@@ -118,8 +129,8 @@ def check_q1(q1, ns):
         )
     if q1 != info["state"]:
         raise Incorrect(
-            f"Flower recorded {info['state']} for that task; q1 is {q1!r}. Read q1 from "
-            "Flower's record, after Flower has heard that the task finished."
+            f"Flower recorded another state for that task than {q1!r}. Read q1 from Flower's "
+            "record, after Flower has heard that the task finished."
         )
     return (
         f"Flower recorded {info['name']}{info['args']} as {info['state']} on {info['worker']}, "
@@ -144,8 +155,18 @@ def check_q1(q1, ns):
     hints=[
         "`celery -A proj inspect stats` or `app.control.inspect(timeout=1).stats()` answer "
         "{worker: stats}. Look for the 'pool' section.",
-        '`app.control.inspect(timeout=1).stats()[worker]["pool"]["max-concurrency"]`.',
+        "In the worker's stats, the 'pool' section has the number: its max-concurrency.",
     ],
+    wrong={
+        "the prefetch count": """
+            replies = app.control.inspect(timeout=1).stats()
+            q2 = replies[worker]["prefetch_count"]
+        """,
+        "the pool's processes, not their number": """
+            replies = app.control.inspect(timeout=1).stats()
+            q2 = replies[worker]["pool"]["processes"]
+        """,
+    },
     given="""
         from proj.celery import app
 
