@@ -133,14 +133,35 @@ class Exercise:
 
     def hint(self, n: int = 1) -> None:
         if not self.hints:
-            print(f"No hint for this one: try ex.{self.name}.solution()")
+            _show(f"No hint for this one: try `ex.{self.name}.solution()`.")
             return
-        n = max(1, min(n, len(self.hints)))
-        more = f"  (next: ex.{self.name}.hint({n + 1}))" if n < len(self.hints) else ""
-        print(f"💡 Hint {n}/{len(self.hints)}: {self.hints[n - 1]}{more}")
+        total = len(self.hints)
+        if n > total:
+            _show(
+                f"There {'is only one hint' if total == 1 else f'are {total} hints'} for this "
+                f"exercise, and you have seen them: `ex.{self.name}.hint({total})` shows the "
+                f"last again, and `ex.{self.name}.solution()` shows a solution."
+            )
+            return
+        n = max(1, n)
+        more = f"  (next: `ex.{self.name}.hint({n + 1})`)" if n < total else ""
+        _show(f"💡 **Hint {n}/{total}:** {self.hints[n - 1]}{more}")
 
     def solution(self) -> None:
-        print(f"💡 A solution to {self.label}:\n\n{self.solution_code}")
+        _show(f"💡 A solution to {self.label}:\n\n```python\n{self.solution_code}\n```")
+
+
+def _show(text: str) -> None:
+    """Markdown in a notebook, as check()'s outcome is; the plain text elsewhere."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import Markdown, display
+    except ImportError:
+        get_ipython = None  # type: ignore[assignment]
+    if get_ipython is None or get_ipython() is None:
+        print(text)
+        return
+    display(Markdown(text))
 
 
 class Lesson:

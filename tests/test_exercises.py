@@ -93,3 +93,23 @@ def test_every_lesson_has_at_least_two_exercises():
     for name in LESSONS:
         module = importlib.import_module(f"classroom.lessons.{name}")
         assert len(module.EXERCISES) >= 2, name
+
+
+def test_hints_lead_up_to_the_answer_and_say_when_there_are_no_more(capsys):
+    exercise = EXERCISES[0]
+    total = len(exercise.hints)
+    exercise.hint(1)
+    first = capsys.readouterr().out
+    assert f"Hint 1/{total}" in first
+    assert exercise.solution_code not in first
+    exercise.hint(total + 1)
+    past = capsys.readouterr().out
+    assert f"are {total} hints" in past
+    assert f"ex.{exercise.name}.solution()" in past
+    exercise.solution()
+    assert exercise.solution_code in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=IDS)
+def test_the_last_hint_is_not_the_solution_itself(exercise):
+    assert exercise.solution_code.strip() not in exercise.hints[-1]
