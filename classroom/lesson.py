@@ -45,7 +45,8 @@ def _progress(line: str) -> None:
 
 
 def _explain_broker_errors(cfg: Config) -> None:
-    """After Celery's traceback, one line that says what happened and what to do."""
+    """For a broker error, one line that says what happened and what to do, before Celery's
+    own error (its full traceback on request)."""
     try:
         from IPython import get_ipython
     except ImportError:
@@ -55,9 +56,13 @@ def _explain_broker_errors(cfg: Config) -> None:
         return
 
     def handler(shell, etype, value, tb, tb_offset=None):
-        shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
         explained = explain(value, cfg.redis_url)
-        if explained is not None:
-            print(f"\n✗ {explained}", file=sys.stderr)
+        if explained is None:
+            shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
+            return
+        # What happened and what to do, first; then Celery's error alone. Its chained
+        # traceback (hundreds of lines when Redis is down) on request: IPython says to run %tb.
+        print(f"✗ {explained}\n", file=sys.stderr)
+        shell.showtraceback((etype, value, tb), exception_only=True)
 
     shell.set_custom_exc((Exception,), handler)
