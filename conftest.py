@@ -9,10 +9,13 @@ checks that nothing is left. Helpers the tests share live in tests/helpers.py.
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 
 from classroom import procs, stack
@@ -67,6 +70,18 @@ def live_stack() -> Config:
     cfg = shared_stack()
     stack.up(cfg=cfg, tie_to_parent=True)
     return cfg
+
+
+@pytest.fixture
+def victim() -> Iterator[psutil.Process]:
+    """Somebody else's process, in a session of its own (as each kit service is): the kit must
+    never signal it, whatever its records say."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(300)"], start_new_session=True
+    )
+    yield psutil.Process(proc.pid)
+    proc.kill()
+    proc.wait(timeout=5)
 
 
 @pytest.fixture

@@ -60,6 +60,19 @@ def kit_processes_after(cfg: Config, seconds: float) -> set[int]:
     return kit_processes(cfg)
 
 
+def run_cli(cfg: Config, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    """`python -m classroom <args>` for `cfg`'s stack, as a learner types it; it must succeed."""
+    done = subprocess.run(
+        [sys.executable, "-m", "classroom", *args],
+        env={**os.environ, **cfg.env()},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done
+
+
 def run_client(cfg: Config, code: str, timeout: float = 60) -> dict:
     """Run `code` in a fresh Python configured for `cfg`'s stack; it prints one JSON line last.
 

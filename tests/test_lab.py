@@ -17,6 +17,7 @@ from classroom.config import ROOT
 from tests.helpers import (
     kit_processes,
     make_private_config,
+    run_cli,
     send,
     wait_for_state,
     wait_until,
@@ -66,16 +67,6 @@ def lab_cfg(tmp_path):
     cfg = make_private_config(tmp_path / "kit", DIVIDE_SECONDS="3")
     yield cfg
     stack.down(cfg=cfg)
-
-
-@pytest.fixture
-def victim():
-    proc = subprocess.Popen(
-        [sys.executable, "-c", "import time; time.sleep(300)"], start_new_session=True
-    )
-    yield psutil.Process(proc.pid)
-    proc.kill()
-    proc.wait(timeout=5)
 
 
 def _run_in_kernel(client, code: str) -> None:
@@ -133,14 +124,7 @@ def test_ctrl_c_lets_a_running_task_finish_and_spares_what_is_not_the_kits(lab_c
 
 
 def test_ctrl_c_leaves_running_what_the_lab_found_running(lab_cfg):
-    up = subprocess.run(
-        [sys.executable, "-m", "classroom", "up", "redis"],
-        env={**os.environ, **lab_cfg.env()},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert up.returncode == 0, up.stdout + up.stderr
+    run_cli(lab_cfg, "up", "redis")
     lab = Lab(lab_cfg)
     assert "✓ redis    running" in lab.output
     assert lab.ctrl_c() == 0, lab.output

@@ -2,25 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import psutil
 import pytest
 
 from classroom import procs, stack
 from tests.helpers import kit_processes
-
-
-@pytest.fixture
-def victim():
-    """Somebody else's process, in a session of its own (as each kit service is)."""
-    proc = subprocess.Popen(
-        [sys.executable, "-c", "import time; time.sleep(300)"], start_new_session=True
-    )
-    yield psutil.Process(proc.pid)
-    proc.kill()
-    proc.wait(timeout=5)
 
 
 def _plant(cfg, service: str, victim: psutil.Process, offset: float) -> None:

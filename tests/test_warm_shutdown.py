@@ -3,14 +3,10 @@ cut off after the grace is named, never silently lost."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 
 from classroom import stack
-from tests.helpers import make_private_config, send, wait_for_state
+from tests.helpers import make_private_config, run_cli, send, wait_for_state
 
 SECONDS = 3  # how long divide() runs here: well inside the worker's stop grace
 
@@ -31,14 +27,7 @@ def _running_divide(cfg) -> str:
 
 def test_a_task_running_during_restart_worker_ends_success(slow_stack):
     task_id = _running_divide(slow_stack)
-    restarted = subprocess.run(
-        [sys.executable, "-m", "classroom", "restart", "worker"],
-        env={**os.environ, **slow_stack.env()},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert restarted.returncode == 0, restarted.stdout + restarted.stderr
+    run_cli(slow_stack, "restart", "worker")
     meta = wait_for_state(slow_stack, task_id, {"SUCCESS", "FAILURE"}, timeout=10)
     assert meta["status"] == "SUCCESS", meta
     assert meta["result"] == 0.5
