@@ -222,6 +222,12 @@ def group_members(pgid: int) -> list[psutil.Process]:
     return members
 
 
+def running(record: ProcessRecord, run_dir: Path) -> bool:
+    """Does anything of ours still run for this record: its process, or what is left of its
+    group (a worker's pool children)?"""
+    return record.owned(run_dir) is not None or bool(_ours_in_group(record.pgid, run_dir))
+
+
 def _ours_in_group(pgid: int, run_dir: Path) -> list[psutil.Process]:
     return [p for p in group_members(pgid) if p.pid in _children or is_ours(p, run_dir)]
 

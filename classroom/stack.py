@@ -322,6 +322,8 @@ def _down_locked(
     registry = procs.Registry(cfg.state_file)
     records = registry.load()
     chosen = [r for n, r in records.items() if n in targets]
+    # what really runs; a stale record is only dropped (procs.stop says so), never "stopped"
+    running = [r.service for r in chosen if procs.running(r, cfg.run_dir)]
     # clients first, so that a worker's warm shutdown can still reach Redis
     _stop(cfg, [r for r in chosen if r.service != "redis"], timeout, say)
     _stop(cfg, [r for r in chosen if r.service == "redis"], timeout, say)
@@ -335,7 +337,7 @@ def _down_locked(
         if strays:
             say(f"· stopping {len(strays)} process(es) of this run directory with no record")
             procs.stop_processes(strays, timeout)
-    return [r.service for r in chosen]
+    return running
 
 
 def _grace(record: procs.ProcessRecord) -> float:

@@ -45,6 +45,7 @@ def test_down_and_reset_leave_a_process_named_by_a_stale_record_alone(
     stack.down(cfg=private_stack, echo=said.append)
     assert _alive(victim)
     assert any(f"pid {victim.pid}" in line and "left alone" in line for line in said), said
+    assert not any("stopped" in line for line in said), said  # dropped, not "stopped"
 
     _plant(private_stack, service, victim, offset)
     stack.reset(cfg=private_stack, echo=said.append)
