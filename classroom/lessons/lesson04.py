@@ -1,9 +1,13 @@
-"""Lesson 04, defining tasks and calling delay: start a task later, and send one by name."""
+"""Lesson 04, defining tasks and calling delay: start a task later, send one by name, and write
+a task of your own that the worker runs."""
 
 from __future__ import annotations
 
 import re
 
+from .. import procs
+from ..clients import inspect
+from ..config import Config
 from ..exercises import (
     Incorrect,
     exercise,
@@ -11,6 +15,7 @@ from ..exercises import (
     stored_result,
     worker_log,
 )
+from ..services import worker_hostname
 
 
 @exercise(
@@ -100,4 +105,119 @@ def check_q2(q2, ns):
     )
 
 
-EXERCISES = [check_q1, check_q2]
+# What the lesson's earlier cells define; the tests start from a tasks.py with no task in it.
+GIVEN_Q3 = """
+from classroom import stack
+from classroom.config import Config
+cfg = Config.from_env()
+tasks_py = cfg.workspace / "playground" / "tasks.py"
+tasks_py.parent.mkdir(parents=True, exist_ok=True)
+VERSION_1 = "from celery import shared_task\\n"
+"""
+INPUTS = ("hi", "Celery", "")
+
+
+def _shout_file(body: str, decorated: bool = True) -> str:
+    """A learner's cell that writes shout() with this body into tasks.py."""
+    decorator = "@shared_task\n" if decorated else ""
+    return (
+        'MY_TASK = """\n\n'
+        f"{decorator}def shout(text):\n"
+        f"    return {body}\n"
+        '"""\n'
+        "tasks_py.write_text(VERSION_1 + MY_TASK)\n"
+    )
+
+
+@exercise(
+    "04",
+    "q3",
+    "Write a task of your own, and have the worker run it",
+    "q3",
+    stub='''
+        # Add a task to your own tasks module: shout(text) returns the text in capitals,
+        # with "!" at the end (shout("hi") is "HI!"). Write its body below, then make the
+        # worker see it: a worker imports tasks.py only when it starts.
+        MY_TASK = """
+
+        @shared_task
+        def shout(text):
+            return ____
+        """
+        tasks_py.write_text(VERSION_1 + MY_TASK)
+
+        q3 = ____  # the name the worker knows your task by
+    ''',
+    solution='''
+        MY_TASK = """
+
+        @shared_task
+        def shout(text):
+            return text.upper() + "!"
+        """
+        tasks_py.write_text(VERSION_1 + MY_TASK)
+        stack.restart("worker")
+        q3 = "playground.tasks.shout"
+    ''',
+    hints=[
+        '`text.upper()` gives the capitals; add the `"!"` with +.',
+        "After writing the file, restart the worker, as you did above. A task's name is its "
+        "module and its function: look at the greet task's name in the worker's log.",
+    ],
+    given=GIVEN_Q3,
+    wrong={
+        "the worker not restarted": _shout_file('text.upper() + "!"')
+        + 'q3 = "playground.tasks.shout"\n',
+        "a plain function, not a task": _shout_file('text.upper() + "!"', decorated=False)
+        + 'stack.restart("worker")\nq3 = "playground.tasks.shout"\n',
+        "no exclamation mark": _shout_file("text.upper()")
+        + 'stack.restart("worker")\nq3 = "playground.tasks.shout"\n',
+        "the function's name alone": _shout_file('text.upper() + "!"')
+        + 'stack.restart("worker")\nq3 = "shout"\n',
+    },
+)
+def check_q3(q3, ns):
+    from proj.celery import app
+
+    if not isinstance(q3, str):
+        raise Incorrect("q3 should be the task's name, a string like 'calc.tasks.add'.")
+    cfg = Config.from_env()
+    path = cfg.workspace / "playground" / "tasks.py"
+    if not path.exists():
+        raise Incorrect("your workspace has no playground/tasks.py yet: write it, as above.")
+    record = procs.Registry(cfg.state_file).load().get("worker")
+    registered = inspect(cfg, "registered", worker_hostname())
+    if record is None or registered is None:
+        raise Incorrect("the worker does not answer; run `python -m classroom doctor`.")
+    if path.stat().st_mtime > record.create_time:
+        raise Incorrect(
+            "you saved tasks.py after the worker started, so it still runs the code it "
+            "imported then. Restart it."
+        )
+    if "playground.tasks.shout" not in registered:
+        raise Incorrect(
+            "the worker imported your tasks.py but registered no task `shout` from it. A "
+            "function becomes a task with the @shared_task decorator."
+        )
+    if q3 not in registered:
+        raise Incorrect(
+            f"the worker knows no task called {q3!r}. A task's name is its module and its "
+            "function, as the worker's log lists them."
+        )
+    sent = {text: app.send_task(q3, args=(text,)) for text in INPUTS}
+    for text, result in sent.items():
+        value = result.get(timeout=10, propagate=False)
+        if result.state != "SUCCESS":
+            raise Incorrect(f"shout({text!r}) failed on the worker: {value!r}.")
+        if value != text.upper() + "!":
+            raise Incorrect(f"shout({text!r}) returned {value!r} on the worker.")
+    lines = worker_log(sent["hi"].id, "succeeded")
+    if not any(f"Task {q3}[{sent['hi'].id}] succeeded" in text for _, text in lines):
+        raise Incorrect("the worker's log does not show your task succeeding.")
+    return (
+        f"the worker ran your {q3} on {len(INPUTS)} inputs ({', '.join(map(repr, INPUTS))}) "
+        "and returned what you wrote: your code, imported when the worker started."
+    )
+
+
+EXERCISES = [check_q1, check_q2, check_q3]
