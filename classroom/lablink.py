@@ -26,6 +26,7 @@ from typing import Any
 
 import psutil
 
+from . import procs
 from .config import Config
 from .errors import ClassroomError
 
@@ -84,7 +85,7 @@ def find(cfg: Config) -> LabLink | None:
     if pid == os.getpid():
         return None  # the lab itself does the work
     try:
-        if abs(psutil.Process(pid).create_time() - created) > 1.0:
+        if abs(psutil.Process(pid).create_time() - created) > procs.START_TIME_SLACK:
             return None  # a lab that died without cleaning up; its pid reused
     except psutil.Error:
         return None

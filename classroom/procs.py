@@ -99,9 +99,18 @@ class ProcessRecord:
         proc = self.process()
         if proc is None:
             return None
-        if self.pid in _children or is_ours(proc, run_dir):
+        if self.pid in _children:
             return proc  # our own unreaped child's pid cannot have been reused
+        if is_ours(proc, run_dir, self._port()):
+            return proc
         return None
+
+    def _port(self) -> int | None:
+        """The port the command line asked for (`--port N`), to prove a Redis by."""
+        try:
+            return int(self.cmd[self.cmd.index("--port") + 1])
+        except (ValueError, IndexError):
+            return None
 
     def parent_gone(self) -> bool:
         """Tied to a parent that has exited: it got SIGTERM and is on its way out."""
@@ -117,15 +126,16 @@ class ProcessRecord:
         return _exit_codes.get(self.pid)
 
 
-def is_ours(proc: psutil.Process, run_dir: Path) -> bool:
-    """Does this process carry the kit's marker for this run directory?"""
+def is_ours(proc: psutil.Process, run_dir: Path, port: int | None = None) -> bool:
+    """Does this process carry the kit's marker for this run directory? (A Redis: does it run
+    in this run directory, and on `port` when given?)"""
     try:
         env = proc.environ()
     except (psutil.Error, OSError):
         env = {}
     if MARKER in env and env.get(RUN_DIR_VAR) == str(run_dir):
         return True
-    return is_our_redis(proc, run_dir)
+    return is_our_redis(proc, run_dir, port)
 
 
 def is_our_redis(proc: psutil.Process, run_dir: Path, port: int | None = None) -> bool:

@@ -84,6 +84,11 @@ def test_a_redis_of_another_run_directory_is_not_ours(private_stack, tmp_path):
         redis_pid = procs.Registry(other.state_file).load()["redis"].pid
         proc = psutil.Process(redis_pid)
         assert procs.is_our_redis(proc, other.run_dir, other.redis_port)
+        assert not procs.is_our_redis(proc, other.run_dir, other.redis_port + 1)
+        assert procs.is_ours(proc, other.run_dir, other.redis_port)
+        assert not procs.is_ours(proc, other.run_dir, other.redis_port + 1)
+        record = procs.Registry(other.state_file).load()["redis"]
+        assert record._port() == other.redis_port  # what `owned` proves a Redis record by
         assert not procs.is_ours(proc, private_stack.run_dir)
         stack.down(cfg=private_stack)  # sweeps its own run directory only
         assert _alive(proc)
