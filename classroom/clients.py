@@ -76,7 +76,7 @@ def worker_pings(cfg: Config, timeout: float = 1.0, only: str | None = None) -> 
     return sorted(name for reply in replies for name in reply)
 
 
-def inspect(cfg: Config, method: str, worker: str, timeout: float = 1.0) -> Any:
+def inspect(cfg: Config, method: str, worker: str, timeout: float = 1.0, **arguments) -> Any:
     """One worker's answer to `celery inspect <method>` (registered, stats, active, ...), or
     None when it does not answer. Returns at the first reply."""
     from kombu.exceptions import OperationalError
@@ -85,7 +85,7 @@ def inspect(cfg: Config, method: str, worker: str, timeout: float = 1.0) -> Any:
     try:
         with app.connection_for_write() as conn:
             asked = app.control.inspect([worker], timeout=timeout, connection=conn, limit=1)
-            reply = getattr(asked, method)() or {}
+            reply = getattr(asked, method)(**arguments) or {}
     except (OperationalError, OSError):
         return None
     return reply.get(worker)

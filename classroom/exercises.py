@@ -42,7 +42,7 @@ ____ = _Placeholder()
 
 
 class NotAttempted(Exception):
-    """The answer is still the placeholder."""
+    """The answer is still the placeholder. A check may say where: NotAttempted("`f(...)`")."""
 
 
 class Incorrect(Exception):
@@ -108,11 +108,12 @@ class Exercise:
             if value is ____:
                 raise NotAttempted
             message = self.checker(value, namespace)
-        except NotAttempted:
+        except NotAttempted as exc:
+            where = str(exc) or f"`{self.answer} = ____`"
             return Outcome(
                 "not attempted",
-                f"Not attempted yet. Replace ____ in `{self.answer} = ____` with your answer, run "
-                f"that cell, then this one. Stuck? ex.{self.name}.hint()",
+                f"Not attempted yet. Replace ____ in {where} with your answer, run that cell, "
+                f"then this one. Stuck? ex.{self.name}.hint()",
             )
         except Incorrect as exc:
             hint = f" A hint: ex.{self.name}.hint()" if self.hints else ""
@@ -164,19 +165,78 @@ def _show(text: str) -> None:
     display(Markdown(text))
 
 
-class Lesson:
-    """The exercises of one lesson, as attributes: ex.q1, ex.q2, ..."""
+@dataclass
+class Prediction:
+    """Predict, then run: the learner writes down what will happen (a letter), the next cell
+    runs it on the real system, and `reveal` says what happened and why.
 
-    def __init__(self, number: str, items: list[Exercise]):
+    What happened is read from the run, never assumed: `happened` turns what the cell observed
+    into the letter of the choice it matches (None if none does)."""
+
+    lesson: str
+    name: str  # p1, p2, ...
+    answer: str  # the variable that holds the learner's letter
+    choices: dict[str, str]  # letter: what might happen
+    happened: Callable[[Any], str | None]
+    expected: str  # the letter the kit's versions of Celery and Redis give
+    why: str
+
+    def reveal(self, predicted: Any, observed: Any) -> None:
+        letter = self.happened(observed)
+        if letter is None or letter != self.expected:
+            what = f"({letter}) {self.choices[letter]}" if letter else f"{observed!r}"
+            _show(
+                f"⚠ What happened, {what}, is not what this lesson expects "
+                f"({self.expected}). The explanation below may not hold for your versions: "
+                "tell your instructor."
+            )
+            return
+        result = f"({letter}) {self.choices[letter]}"
+        if predicted is ____:
+            head = f"○ No prediction yet (`{self.answer}` is still ____). What happened: {result}."
+        elif not isinstance(predicted, str) or predicted.strip().lower() not in self.choices:
+            head = (
+                f"`{self.answer}` should be one letter: {', '.join(self.choices)}. "
+                f"What happened: {result}."
+            )
+        elif predicted.strip().lower() == letter:
+            head = f"✓ You predicted {result}, and that is what happened."
+        else:
+            guess = predicted.strip().lower()
+            head = f"✗ You predicted ({guess}) {self.choices[guess]}. What happened: {result}."
+        _show(f"{head}\n\n**Why:** {self.why}")
+
+
+def prediction(
+    name: str,
+    *,
+    choices: dict[str, str],
+    happened: Callable[[Any], str | None],
+    expected: str,
+    why: str,
+    lesson: str | None = None,
+) -> Prediction:
+    """A predict-then-run question of the lesson whose checks module defines it."""
+    lesson = lesson or _lesson_of(inspect.currentframe().f_back.f_globals["__name__"])
+    return Prediction(lesson, name, name, choices, happened, expected, why)
+
+
+class ExerciseSet:
+    """The exercises of one lesson, as attributes: ex.q1, ex.q2, ..., and its predictions,
+    ex.p1, ..."""
+
+    def __init__(self, number: str, items: list[Exercise], predictions: list[Prediction] = ()):
         self.number = number
         self.items = {e.name: e for e in items}
+        self.predictions = {p.name: p for p in predictions}
 
-    def __getattr__(self, name: str) -> Exercise:
+    def __getattr__(self, name: str) -> Exercise | Prediction:
+        found = {**self.__dict__["items"], **self.__dict__["predictions"]}
         try:
-            return self.__dict__["items"][name]
+            return found[name]
         except KeyError:
             raise AttributeError(
-                f"Lesson {self.number} has no exercise {name!r}; it has {', '.join(self.items)}."
+                f"Lesson {self.number} has no exercise {name!r}; it has {', '.join(found)}."
             ) from None
 
     def __iter__(self):
@@ -188,17 +248,33 @@ class Lesson:
         return "\n".join(lines)
 
 
-def exercises(lesson: str) -> Lesson:
-    """The exercises of a lesson: exercises("04")."""
+def exercises(lesson: str) -> ExerciseSet:
+    """The exercises of a lesson: exercises("04"), from classroom/checks/lesson04.py. Every
+    Exercise and Prediction defined in that module belongs to it: no list is kept by hand."""
     try:
-        module = importlib.import_module(f"classroom.lessons.lesson{lesson}")
+        module = importlib.import_module(f"classroom.checks.lesson{lesson}")
     except ModuleNotFoundError:
         raise ValueError(f"No exercises for lesson {lesson!r}.") from None
-    return Lesson(lesson, module.EXERCISES)
+    found = list(vars(module).values())
+
+    def in_order(kind):
+        return sorted((v for v in found if isinstance(v, kind)), key=lambda v: int(v.name[1:]))
+
+    return ExerciseSet(lesson, in_order(Exercise), in_order(Prediction))
+
+
+def _lesson_of(module: str) -> str:
+    """classroom.checks.lesson04 -> "04": a lesson's checks live in the module of its number."""
+    match = re.fullmatch(r".*\.lesson(\d+)", module)
+    if not match:
+        raise ValueError(
+            f"{module} is not a lesson's checks module (classroom/checks/lessonNN.py): pass "
+            "lesson='NN'."
+        )
+    return match.group(1)
 
 
 def exercise(
-    lesson: str,
     name: str,
     title: str,
     answer: str,
@@ -208,13 +284,15 @@ def exercise(
     hints: list[str],
     given: str = "",
     wrong: dict[str, str] | None = None,
+    lesson: str | None = None,
 ):
     """Decorator: the function below is the check; it returns a message or raises Incorrect.
-    `wrong` declares plausible wrong answers, {what is wrong: code}, that the tests feed it."""
+    `wrong` declares plausible wrong answers, {what is wrong: code}, that the tests feed it.
+    The lesson is the number of the module it is in (classroom/checks/lesson04.py: "04")."""
 
     def wrap(checker: Callable[[Any, dict[str, Any]], str]) -> Exercise:
         return Exercise(
-            lesson,
+            lesson or _lesson_of(checker.__module__),
             name,
             title,
             answer,

@@ -128,7 +128,14 @@ def _serve(cfg: Config, verb: str, args: dict, reply) -> None:
 
     timeout = float(args.get("timeout") or stack.START_TIMEOUT)
     if verb == "up":
-        stack.up(args.get("names"), cfg=cfg, tie_to_parent=True, timeout=timeout, echo=say)
+        stack.up(
+            args.get("names"),
+            cfg=cfg,
+            tie_to_parent=True,
+            timeout=timeout,
+            echo=say,
+            reconnect=bool(args.get("reconnect")),
+        )
     elif verb == "down":
         stack.down(args.get("names"), cfg=cfg, timeout=timeout, echo=say)
     elif verb == "restart":

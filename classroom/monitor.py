@@ -26,6 +26,9 @@ COLOURS = {
     "SUCCESS": "#bbf7d0", "FAILURE": "#fecaca", "REVOKED": "#d1d5db",
 }  # fmt: skip
 DONE = ("SUCCESS", "FAILURE", "REVOKED")
+# around the static copy of the table: its content (ids, times) differs at every run, so the
+# tests' sanitize.cfg compares what is between these two markers as one token
+STATIC_START, STATIC_END = "<!-- taskmonitor -->", "<!-- /taskmonitor -->"
 
 
 @dataclass
@@ -51,13 +54,32 @@ class TaskMonitor:
         self._header = widgets.HTML(self._header_html(queue_length=0, workers=[]))
         self._table = widgets.HTML(self._table_html())
         self.widget = widgets.VBox([self._header, self._table])
+        self._display_id: str | None = None
         for result in results:
             self.track(result)
 
     def _ipython_display_(self) -> None:
         from IPython.display import display
 
-        display(self.widget)
+        # the live widget, and beside it a static copy of the table for where no widget can
+        # run (a notebook read on a code host): wait() updates that copy when it is done
+        self._display_id = self._display_id or f"taskmonitor-{id(self):x}"
+        display(self._bundle(), raw=True, display_id=self._display_id)
+
+    def _bundle(self) -> dict:
+        bundle = dict(self.widget._repr_mimebundle_())
+        bundle["text/plain"] = "TaskMonitor (live in JupyterLab)"
+        bundle["text/html"] = (
+            f"<div>{STATIC_START}{self._header.value}<br>{self._table.value}{STATIC_END}</div>"
+        )
+        return bundle
+
+    def _update_static_copy(self) -> None:
+        if self._display_id is None:
+            return
+        from IPython.display import update_display
+
+        update_display(self._bundle(), raw=True, display_id=self._display_id)
 
     def track(self, *results: AsyncResult) -> TaskMonitor:
         for result in results:
@@ -100,6 +122,7 @@ class TaskMonitor:
             done.set()
             pinger.join(timeout=2)
         self.refresh()
+        self._update_static_copy()
         print(self.summary())
 
     def summary(self) -> str:

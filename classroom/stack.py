@@ -137,21 +137,25 @@ def up(
     tie_to_parent: bool = True,
     timeout: float = START_TIMEOUT,
     echo: Echo = None,
+    reconnect: bool = False,
 ) -> Statuses:
     """Start what is missing, reuse what is healthy, and wait (bounded) until all are ready.
 
     tie_to_parent: the services die with this Python process (a kernel, `make lab`, a test
     session). The command line's `up` passes False, and `down` stops them.
+    reconnect: when Redis starts again, leave the worker and beat running, to reconnect by
+    themselves (their back-off: 2 s, 4 s, 6 s... up to 30 s apart). By default the kit restarts
+    them, not to make you wait. Flower is restarted either way: its back-off doubles unbounded.
     """
     cfg = cfg or Config.from_env()
     wanted = _with_dependencies(names, beat)
     say = echo or _silent
     lab = lablink.find(cfg)
     if lab:  # under `make lab`, the lab starts them: they outlive this kernel
-        lab.ask("up", say, names=wanted, timeout=timeout)
+        lab.ask("up", say, names=wanted, timeout=timeout, reconnect=reconnect)
         return status(cfg)
     with _locked(cfg):
-        started = _up_locked(cfg, wanted, tie_to_parent, timeout, say)
+        started = _up_locked(cfg, wanted, tie_to_parent, timeout, say, reconnect)
     result = status(cfg)
     result.started = tuple(started)
     return result
@@ -163,6 +167,7 @@ def _up_locked(
     tie_to_parent: bool,
     timeout: float,
     say: Callable[[str], None],
+    reconnect: bool = False,
 ) -> list[str]:
     registry = procs.Registry(cfg.state_file)
     records = _live_records(cfg, say)
@@ -194,7 +199,7 @@ def _up_locked(
     if any(s.name == "redis" for s in to_start):
         # A fresh Redis: clients of the old one may sit in a reconnect back-off of up to
         # 30 s. Restart them now rather than make the learner wait.
-        for name in ("worker", "beat", "flower"):
+        for name in ("flower",) if reconnect else ("worker", "beat", "flower"):
             if name in records and all(s.name != name for s in to_start):
                 _stop(cfg, [records.pop(name)], STOP_TIMEOUT, say)
                 to_start.append(ALL[name])

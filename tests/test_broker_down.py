@@ -6,8 +6,8 @@ import signal
 import pytest
 from django.conf import settings
 
-from classroom import stack
-from tests.helpers import post_divide, run_client
+from classroom import procs, stack
+from tests.helpers import post_divide, run_client, send, wait_for_state
 
 DELAY_AND_TIME = """
 import os
@@ -79,3 +79,19 @@ def test_the_demo_app_answers_503_with_the_fix_when_redis_is_down(private_stack)
     page = caught.value.read().decode()
     assert "The broker did not answer" in page
     assert "python -m classroom up" in page
+
+
+def test_with_reconnect_the_worker_is_left_to_find_redis_again_by_itself(private_stack):
+    cfg = private_stack
+    stack.up(["worker"], cfg=cfg)
+    worker = procs.Registry(cfg.state_file).load()["worker"]
+    stack.down(["redis"], cfg=cfg)
+    back = stack.up(["redis"], cfg=cfg, reconnect=True)
+    assert "worker" not in back.started  # left running, not restarted
+    assert procs.Registry(cfg.state_file).load()["worker"].pid == worker.pid
+    task_id = send(cfg, "calc.tasks.add", 2, 3)
+    # its back-off: 2 s, then 4 s, ... so within a few seconds here
+    assert wait_for_state(cfg, task_id, {"SUCCESS"}, timeout=40)["result"] == 5
+    log = cfg.log_file("worker").read_text()
+    assert "Connection to broker lost" in log
+    assert log.rfind("Connected to") > log.rfind("Connection to broker lost")

@@ -1,22 +1,35 @@
 """Every exercise check can fail: its stub fails it, and its solution passes it, live."""
 
-import importlib
 import json
 import pkgutil
 
 import pytest
 
-import classroom.lessons
-from classroom.config import ROOT
-from classroom.exercises import Exercise, ____
+import classroom.checks
+from classroom.config import ROOT, Config
+from classroom.exercises import Exercise, ____, exercises
 
 LESSONS = sorted(
-    m.name for m in pkgutil.iter_modules(classroom.lessons.__path__) if m.name.startswith("lesson")
+    m.name[len("lesson") :]
+    for m in pkgutil.iter_modules(classroom.checks.__path__)
+    if m.name.startswith("lesson")
 )
-EXERCISES: list[Exercise] = [
-    e for name in LESSONS for e in importlib.import_module(f"classroom.lessons.{name}").EXERCISES
-]
+EXERCISES: list[Exercise] = [e for number in LESSONS for e in exercises(number)]
 IDS = [f"{e.lesson}.{e.name}" for e in EXERCISES]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _leave_the_shared_stack_as_the_lessons_expect():
+    """Exercises change the worker (a setting, a grown pool): the lessons that run after these
+    tests, on the same stack, start from the kit's defaults again."""
+    yield
+    from classroom import stack
+    from classroom.workspace import local_settings_file
+
+    cfg = Config.from_env()
+    local_settings_file(cfg).unlink(missing_ok=True)
+    if any(s.name == "worker" and s.ok for s in stack.status(cfg=cfg)):
+        stack.restart("worker", cfg=cfg, tie_to_parent=True)
 
 
 def _run(exercise: Exercise, code: str) -> dict:
@@ -65,7 +78,7 @@ def test_each_declared_wrong_answer_is_incorrect_with_its_own_message(exercise, 
 def test_a_check_that_crashes_says_it_is_a_bug_in_the_check_not_incorrect():
     from classroom.exercises import exercise as declare
 
-    @declare("99", "q1", "A check with a bug", "q1", stub="q1 = ____", solution="q1 = 1", hints=[])
+    @declare("q1", "A bug", "q1", stub="q1 = ____", solution="q1 = 1", hints=[], lesson="99")
     def broken(q1, ns):
         return {}["no such key"]
 
@@ -90,9 +103,8 @@ def test_the_lesson_shows_the_stub_and_checks_it(exercise):
 
 
 def test_every_lesson_has_at_least_two_exercises():
-    for name in LESSONS:
-        module = importlib.import_module(f"classroom.lessons.{name}")
-        assert len(module.EXERCISES) >= 2, name
+    for number in LESSONS:
+        assert len(list(exercises(number))) >= 2, number
 
 
 def test_hints_lead_up_to_the_answer_and_say_when_there_are_no_more(capsys):
@@ -113,3 +125,60 @@ def test_hints_lead_up_to_the_answer_and_say_when_there_are_no_more(capsys):
 @pytest.mark.parametrize("exercise", EXERCISES, ids=IDS)
 def test_the_last_hint_is_not_the_solution_itself(exercise):
     assert exercise.solution_code.strip() not in exercise.hints[-1]
+
+
+PREDICTIONS = [p for number in LESSONS for p in exercises(number).predictions.values()]
+P_IDS = [f"{p.lesson}.{p.name}" for p in PREDICTIONS]
+
+
+def _observed_as(prediction, letter):
+    """An observation that `happened` reads as `letter` (tried over a few plausible shapes)."""
+    candidates = [(1, 0), (0, 1), (0, 0), "Good morning, Ada!", "Hello, Ada!", "FAILURE",
+                  "PENDING", None]  # fmt: skip
+    return next(o for o in candidates if prediction.happened(o) == letter)
+
+
+@pytest.mark.parametrize("prediction", PREDICTIONS, ids=P_IDS)
+def test_a_prediction_is_revealed_against_what_happened(prediction, capsys):
+    seen = _observed_as(prediction, prediction.expected)
+    prediction.reveal(____, seen)
+    assert "No prediction yet" in capsys.readouterr().out
+    prediction.reveal(prediction.expected, seen)
+    assert "✓ You predicted" in capsys.readouterr().out
+    for other in set(prediction.choices) - {prediction.expected}:
+        prediction.reveal(other, seen)
+        out = capsys.readouterr().out
+        assert f"✗ You predicted ({other})" in out and "**Why:**" in out
+    prediction.reveal("zz", seen)
+    assert "should be one letter" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("prediction", PREDICTIONS, ids=P_IDS)
+def test_a_prediction_never_explains_what_did_not_happen(prediction, capsys):
+    # what happened is read from the run: another outcome is reported, not explained away
+    others = [o for o in prediction.choices if o != prediction.expected]
+    try:
+        seen = _observed_as(prediction, others[0])
+    except StopIteration:
+        seen = object()  # an observation that matches no choice
+    prediction.reveal(prediction.expected, seen)
+    out = capsys.readouterr().out
+    assert "is not what this lesson expects" in out and "✓" not in out
+
+
+@pytest.mark.parametrize("prediction", PREDICTIONS, ids=P_IDS)
+def test_the_lesson_asks_for_the_prediction_before_it_runs_the_cell(prediction):
+    notebook = next((ROOT / "notebooks").glob(f"{prediction.lesson}_*.ipynb"))
+    cells = ["".join(c["source"]) for c in json.loads(notebook.read_text())["cells"]]
+    asked = next(i for i, c in enumerate(cells) if f"{prediction.answer} = ____" in c)
+    revealed = next(i for i, c in enumerate(cells) if f"ex.{prediction.name}.reveal(" in c)
+    assert asked < revealed
+    assert all(text in cells[asked - 1] for text in prediction.choices.values())
+
+
+def test_the_flower_code_a_check_uses_is_the_code_the_lesson_shows():
+    from classroom.checks.lesson06 import FLOWER_API
+
+    notebook = next((ROOT / "notebooks").glob("06_*.ipynb"))
+    cells = ["".join(c["source"]) for c in json.loads(notebook.read_text())["cells"]]
+    assert FLOWER_API in cells

@@ -121,3 +121,12 @@ EMAIL_BACKEND = "comments.mail.SlowFileBackend"
 EMAIL_FILE_PATH = os.environ.get("DJANGO_EMAIL_DIR", str(BASE_DIR / "outbox"))
 DEFAULT_FROM_EMAIL = "comments@teaching-kit.example"
 SMTP_LATENCY_SECONDS = float(os.environ.get("SMTP_LATENCY_SECONDS", "0.3"))
+
+# ---------------------------------------------------------------------------------------------
+# Your own settings (lesson 03): local_settings.py in your workspace, if you wrote one, is read
+# last, so what it sets wins. Its errors are yours to read: they name that file and its line.
+# ---------------------------------------------------------------------------------------------
+_LOCAL_SETTINGS = Path(os.environ.get("CLASSROOM_WORKSPACE", BASE_DIR.parent / "workspace"))
+_LOCAL_SETTINGS = _LOCAL_SETTINGS / "local_settings.py"
+if _LOCAL_SETTINGS.is_file():
+    exec(compile(_LOCAL_SETTINGS.read_text(), str(_LOCAL_SETTINGS), "exec"))

@@ -11,6 +11,7 @@ from ..config import Config
 from ..exercises import (
     Incorrect,
     exercise,
+    prediction,
     ran_on_the_kit_worker,
     stored_result,
     worker_log,
@@ -19,7 +20,6 @@ from ..services import worker_hostname
 
 
 @exercise(
-    "04",
     "q1",
     "Start divide(9, 3) two seconds from now",
     "q1",
@@ -71,7 +71,6 @@ def check_q1(q1, ns):
 
 
 @exercise(
-    "04",
     "q2",
     "Send a task by its name alone",
     "q2",
@@ -130,7 +129,6 @@ def _shout_file(body: str, decorated: bool = True) -> str:
 
 
 @exercise(
-    "04",
     "q3",
     "Write a task of your own, and have the worker run it",
     "q3",
@@ -220,4 +218,35 @@ def check_q3(q3, ns):
     )
 
 
-EXERCISES = [check_q1, check_q2, check_q3]
+P1 = prediction(
+    "p1",
+    choices={
+        "a": "still in the `celery` list, waiting for its time",
+        "b": "taken by the worker, which holds it; Redis keeps a copy in `unacked`",
+        "c": "gone from Redis altogether",
+    },
+    # observed: (messages in the `celery` list, entries in the `unacked` hash)
+    happened=lambda seen: "a" if seen[0] else "b" if seen[1] else "c",
+    expected="b",
+    why=(
+        "a countdown delays the start, not the send. The worker takes the message at once "
+        "and keeps it in memory until it is due, without acknowledging it, so Redis keeps "
+        "a copy in its `unacked` hash, to deliver again if that worker disappears."
+    ),
+)
+
+
+P2 = prediction(
+    "p2",
+    choices={
+        "a": "'Good morning, Ada!': the worker runs the file as it is now",
+        "b": "'Hello, Ada!': the worker runs the code it imported when it started",
+        "c": "an error: the worker notices that the file changed",
+    },
+    happened=lambda said: {"Good morning, Ada!": "a", "Hello, Ada!": "b"}.get(said),
+    expected="b",
+    why=(
+        "a worker imports your tasks once, when it starts, and never looks at the file "
+        "again: no autoreload. It runs version 1 until you restart it."
+    ),
+)

@@ -1,8 +1,11 @@
-"""Lesson 01, why background tasks: offload the mention e-mails, and send them only once."""
+"""Lesson 01, why background tasks: offload the mention e-mails, send them only once, and write
+the fast version of the view's work."""
+
+import time
 
 from celery.result import AsyncResult
 
-from ..exercises import Incorrect, exercise, fresh, wait_for
+from ..exercises import Incorrect, NotAttempted, exercise, fresh, wait_for
 from ..services import worker_hostname
 
 TASK = "comments.tasks.send_mention_emails"
@@ -46,7 +49,6 @@ def _emails_for(comment_id) -> dict[str, list[str]]:
 
 
 @exercise(
-    "01",
     "q1",
     "Have the worker send a comment's mention e-mails",
     "q1",
@@ -108,7 +110,6 @@ def check_q1(q1, ns):
 
 
 @exercise(
-    "01",
     "q2",
     "Run the task twice: each person gets one e-mail",
     "q2",
@@ -183,4 +184,111 @@ def check_q2(q2, ns):
     )
 
 
-EXERCISES = [check_q1, check_q2]
+# Three comments, as three people would post them: who each one should e-mail.
+POSTS = (
+    ("ana", "Hi @alice!", {"alice@example.com"}),
+    ("ben", "@bob and @carol: the report is ready.", {"bob@example.com", "carol@example.com"}),
+    ("cy", "No mentions in this one.", set()),
+)
+WAIT = 15.0  # seconds for the worker to send a comment's e-mails
+
+
+def _post_comment(line: str) -> str:
+    """A learner's post_comment, with this line where the e-mails get sent."""
+    return (
+        "def post_comment(author, text):\n"
+        "    comment = Comment.objects.create(author=author, text=text)\n"
+        f"    {line}\n"
+        "    return comment\n"
+        "\n"
+        "q3 = post_comment\n"
+    )
+
+
+@exercise(
+    "q3",
+    "Write the fast version of the view's work",
+    "q3",
+    stub="""
+        # What the slow view does: save the comment, and send its e-mails before it answers.
+        # Write the fast version: save it, have the worker send the e-mails, and return the
+        # comment at once. The check posts three comments with your function.
+        def post_comment(author, text):
+            comment = Comment.objects.create(author=author, text=text)
+            ____
+            return comment
+
+        q3 = post_comment
+    """,
+    solution="""
+        def post_comment(author, text):
+            comment = Comment.objects.create(author=author, text=text)
+            send_mention_emails.delay(comment.pk)
+            return comment
+
+        q3 = post_comment
+    """,
+    hints=[
+        "One line: the task that sends a comment's e-mails, sent to the worker.",
+        "As in exercise 01.1: the task's .delay(...), with what a message can carry.",
+    ],
+    given=GIVEN,
+    wrong={
+        "the e-mails sent right here": _post_comment("send_mention_emails(comment.pk)"),
+        "the comment itself in the message": _post_comment("send_mention_emails.delay(comment)"),
+        "the receipt returned, not the comment": _post_comment(
+            "return send_mention_emails.delay(comment.pk)"
+        ),
+    },
+)
+def check_q3(q3, ns):
+    from comments.models import Comment
+
+    if not callable(q3):
+        raise Incorrect("q3 should be your function, post_comment itself (no parentheses).")
+    if "____" in getattr(getattr(q3, "__code__", None), "co_names", ()):
+        raise NotAttempted("the body of `post_comment`")
+    posted = []
+    for author, text, wanted in POSTS:
+        began = time.perf_counter()
+        try:
+            comment = q3(author, text)
+        except Exception as exc:
+            raise Incorrect(
+                f"post_comment({author!r}, {text!r}) raised {type(exc).__name__}: {exc}. A "
+                "message is JSON: it carries numbers and strings, such as a comment's pk, "
+                "not the comment."
+                if "serializ" in str(exc)
+                else f"post_comment({author!r}, {text!r}) raised {type(exc).__name__}: {exc}."
+            ) from None
+        took = time.perf_counter() - began
+        if not isinstance(comment, Comment) or comment.pk is None:
+            raise Incorrect(
+                f"post_comment returned {type(comment).__name__}, not the saved comment: the "
+                "view shows the comment it saved."
+            )
+        if comment.text != text:
+            raise Incorrect(f"post_comment saved {comment.text!r}, not the text it was given.")
+        posted.append((comment, wanted, took))
+    worker = worker_hostname()
+    for comment, wanted, _ in posted:
+        deadline = time.monotonic() + WAIT
+        while set(emails := _emails_for(comment.pk)) != wanted and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if set(emails) != wanted:
+            got = ", ".join(sorted(emails)) or "nobody"
+            raise Incorrect(
+                f"comment {comment.pk} ({comment.text!r}) e-mailed {got} within {WAIT:.0f} s, "
+                f"not {', '.join(sorted(wanted)) or 'nobody'}."
+            )
+        senders = {s for found in emails.values() for s in found} - {worker}
+        if senders:
+            raise Incorrect(
+                f"the e-mails about {comment.text!r} were sent by {', '.join(sorted(senders))}, "
+                "before post_comment returned: the slow way. Send them from the worker."
+            )
+    slowest = max(took for _, _, took in posted)
+    return (
+        f"three comments posted, each in at most {slowest * 1000:.0f} ms, and {worker} "
+        "e-mailed alice, bob and carol after your function had returned."
+    )

@@ -1,0 +1,52 @@
+"""A browser, as far as the demo app's forms need one: cookies, and Django's CSRF token.
+
+    browser = Browser(cfg.django_url)
+    seconds, landed_on = browser.submit("/comments/", author="sam", text="Hi @alice")
+
+Django refuses a form POST without the token that its own page put in the form (and in a
+cookie): `submit` reads the page first, as a browser does, then posts the form to it.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import urllib.request
+from http.cookiejar import CookieJar
+from urllib.parse import urlencode
+
+_TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+class Browser:
+    def __init__(self, base_url: str, timeout: float = 10.0):
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self._opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+        self._token: str | None = None
+
+    def open(self, path: str, data: bytes | None = None):
+        request = urllib.request.Request(
+            self.base_url + path, data=data, headers={"Referer": self.base_url + path}
+        )
+        return self._opener.open(request, timeout=self.timeout)
+
+    def token(self, page: str) -> str:
+        """The CSRF token of the form on that page (read once: it holds for the session)."""
+        if self._token is None:
+            with self.open(page) as answer:
+                found = _TOKEN.search(answer.read().decode())
+            if not found:
+                raise ValueError(f"{self.base_url + page} has no form with a CSRF token.")
+            self._token = found[1]
+        return self._token
+
+    def submit(self, path: str, from_page: str | None = None, **fields) -> tuple[float, str]:
+        """Post a form to `path` as a browser does, with the token of the page that shows the
+        form (`from_page`, by default `path` itself). Returns (seconds until the answer page
+        was read, the address it ended at, after redirects). Only the POST is timed."""
+        form = urlencode({"csrfmiddlewaretoken": self.token(from_page or path), **fields})
+        start = time.perf_counter()
+        with self.open(path, data=form.encode()) as answer:
+            answer.read()
+        return time.perf_counter() - start, answer.url
