@@ -96,6 +96,8 @@ class Exercise:
     # plausible wrong answers, {what the learner got wrong: code}: each must be "incorrect",
     # with a message of its own (tests/test_exercises.py feeds every one)
     wrong_answers: dict[str, str] = field(default_factory=dict)
+    # the other variables the learner sets, besides the answer: the check reads them from ns
+    inputs: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -107,6 +109,9 @@ class Exercise:
         try:
             if value is ____:
                 raise NotAttempted
+            for name in self.inputs:
+                if namespace.get(name, ____) is ____:
+                    raise NotAttempted(f"`{name} = ____`")
             message = self.checker(value, namespace)
         except NotAttempted as exc:
             where = str(exc) or f"`{self.answer} = ____`"
@@ -284,10 +289,13 @@ def exercise(
     hints: list[str],
     given: str = "",
     wrong: dict[str, str] | None = None,
+    inputs: tuple[str, ...] = (),
     lesson: str | None = None,
 ):
     """Decorator: the function below is the check; it returns a message or raises Incorrect.
     `wrong` declares plausible wrong answers, {what is wrong: code}, that the tests feed it.
+    `inputs` names the other variables the learner sets: the check finds them in `ns`, and an
+    input still ____ is "not attempted", as the answer is.
     The lesson is the number of the module it is in (classroom/checks/lesson04.py: "04")."""
 
     def wrap(checker: Callable[[Any, dict[str, Any]], str]) -> Exercise:
@@ -302,6 +310,7 @@ def exercise(
             hints,
             textwrap.dedent(given).strip(),
             {k: textwrap.dedent(v).strip() for k, v in (wrong or {}).items()},
+            tuple(inputs),
         )
 
     return wrap

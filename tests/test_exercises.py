@@ -55,8 +55,21 @@ def test_the_solution_passes_its_check(exercise, live_stack):
 
 @pytest.mark.parametrize("exercise", EXERCISES, ids=IDS)
 def test_a_wrong_type_of_answer_is_incorrect_not_a_crash(exercise, live_stack):
-    outcome = exercise.evaluate({exercise.answer: object()})
+    outcome = exercise.evaluate({name: object() for name in (exercise.answer, *exercise.inputs)})
     assert outcome.status == "incorrect"
+
+
+WITH_INPUTS = [e for e in EXERCISES if e.inputs]
+
+
+@pytest.mark.parametrize("exercise", WITH_INPUTS, ids=[f"{e.lesson}.{e.name}" for e in WITH_INPUTS])
+def test_an_input_still_the_placeholder_is_not_attempted(exercise):
+    for name in exercise.inputs:
+        namespace = {n: object() for n in (exercise.answer, *exercise.inputs)}
+        namespace[name] = ____
+        outcome = exercise.evaluate(namespace)
+        assert outcome.status == "not attempted"
+        assert f"`{name} = ____`" in str(outcome)
 
 
 WITH_WRONG = [e for e in EXERCISES if e.wrong_answers]

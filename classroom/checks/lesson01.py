@@ -68,6 +68,7 @@ def _emails_for(comment_id) -> dict[str, list[str]]:
         "Not the comment itself, and not a plain call: the task's .delay(...), with the key.",
     ],
     given=GIVEN,
+    inputs=("comment",),
     wrong={
         "called directly, in the notebook": """
             comment = Comment.objects.create(author="sam", text="Lunch at noon, @alice and @carol?")
@@ -86,9 +87,9 @@ def check_q1(q1, ns):
     if not isinstance(q1, AsyncResult):
         raise Incorrect(f"q1 is a {type(q1).__name__}. Keep what .delay(...) returns.")
     stored = _ran_on_the_worker(q1, "that task")
-    comment = ns.get("comment")
+    comment = ns["comment"]
     comment_id = (stored.args or [None])[0]
-    if comment is not None and str(comment_id) != str(getattr(comment, "pk", None)):
+    if str(comment_id) != str(getattr(comment, "pk", None)):
         raise Incorrect(
             f"that task was about comment {comment_id}, not about `comment` (pk {comment.pk})."
         )

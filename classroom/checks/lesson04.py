@@ -10,10 +10,13 @@ from ..clients import inspect
 from ..config import Config
 from ..exercises import (
     Incorrect,
+    NotAttempted,
     exercise,
+    fresh,
     prediction,
     ran_on_the_kit_worker,
     stored_result,
+    wait_for,
     worker_log,
 )
 from ..services import worker_hostname
@@ -70,37 +73,97 @@ def check_q1(q1, ns):
     )
 
 
+# (name, args, what the worker returns): the check's own calls of the learner's function
+BY_NAME = (
+    ("calc.tasks.divide", (10, 4), 2.5),
+    ("calc.tasks.add", (2, 3), 5),
+    ("calc.tasks.add", ("ab", "cd"), "abcd"),
+)
+
+
 @exercise(
     "q2",
-    "Send a task by its name alone",
+    "Send any task by its name alone",
     "q2",
     stub="""
-        # The worker knows its tasks by name. Send calc.tasks.divide with the arguments 10 and 4
-        # by its name alone, without importing divide, and keep what you get back.
-        q2 = ____
+        # The worker knows its tasks by name. Write send_by_name(name, *args): it sends the
+        # task called `name`, with those arguments, by its name alone (without importing the
+        # task), and returns what it gets back. The check calls it with several tasks.
+        def send_by_name(name, *args):
+            return ____
+
+        q2 = send_by_name
     """,
     solution="""
-        q2 = app.send_task("calc.tasks.divide", args=(10, 4))
+        def send_by_name(name, *args):
+            return app.send_task(name, args=args)
+
+        q2 = send_by_name
     """,
     hints=[
         "The Celery app (`from proj.celery import app`) has a method that sends a task by "
-        "name: `app.send_task(name, args=...)`.",
-        '`app.send_task("calc.tasks.divide", args=(10, 4))`',
+        "name alone.",
+        "`app.send_task(name, args=...)` takes the arguments as one tuple: inside your "
+        "function, that is `args`.",
     ],
-    given="from proj.celery import app",
+    given="""
+        from calc.tasks import divide
+        from proj.celery import app
+    """,
     wrong={
-        "a name the worker does not know": 'q2 = app.send_task("divide", args=(10, 4))',
-        "the arguments swapped": 'q2 = app.send_task("calc.tasks.divide", args=(4, 10))',
+        "divide, whatever the name": """
+            def send_by_name(name, *args):
+                return divide.delay(*args)
+
+            q2 = send_by_name
+        """,
+        "the value, not the receipt": """
+            def send_by_name(name, *args):
+                return app.send_task(name, args=args).get(timeout=10)
+
+            q2 = send_by_name
+        """,
+        "the arguments one by one": """
+            def send_by_name(name, *args):
+                return app.send_task(name, *args)
+
+            q2 = send_by_name
+        """,
     },
 )
 def check_q2(q2, ns):
-    stored = stored_result(q2, "q2", "send_task()")
-    ran_on_the_kit_worker(stored, "calc.tasks.divide", [10, 4])
-    if stored.state != "SUCCESS" or stored.result != 2.5:
-        raise Incorrect(f"the task ended {stored.state} with {stored.result!r}, not 2.5.")
+    from celery.result import AsyncResult
+
+    if not callable(q2):
+        raise Incorrect("q2 should be your function, send_by_name itself (no parentheses).")
+    if "____" in getattr(getattr(q2, "__code__", None), "co_names", ()):
+        raise NotAttempted("the body of `send_by_name`")
+    for name, args, value in BY_NAME:
+        call = f"send_by_name({name!r}, {', '.join(map(repr, args))})"
+        try:
+            sent = q2(name, *args)
+        except Exception as exc:
+            raise Incorrect(f"{call} raised {type(exc).__name__}: {exc}") from None
+        if not isinstance(sent, AsyncResult):
+            raise Incorrect(
+                f"{call} returned {sent!r}, a {type(sent).__name__}: return what sending "
+                "gives you back, the AsyncResult, and let the caller decide when to wait."
+            )
+        stored = fresh(wait_for(sent))
+        if stored.name is None and stored.state == "FAILURE":
+            raise Incorrect(f"{call}: the worker could not run it: {stored.result!r}.")
+        if stored.name != name:
+            raise Incorrect(f"{call} ran {stored.name}, not {name}: send the task it names.")
+        if list(stored.args or []) != list(args) or stored.result != value:
+            raise Incorrect(
+                f"{call} ran {name}{tuple(stored.args or [])} and got {stored.result!r}, not "
+                f"{value!r}."
+            )
+        if stored.worker != worker_hostname():
+            raise Incorrect(f"{call} did not run on the kit's worker.")
     return (
-        f"{stored.worker} found calc.tasks.divide by its name and stored 2.5: a name is all a "
-        "message carries."
+        f"your function sent {len(BY_NAME)} tasks by name alone, and the worker ran each: a "
+        "name and arguments are all a message carries."
     )
 
 

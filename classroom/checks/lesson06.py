@@ -8,7 +8,7 @@ import time
 
 from ..clients import inspect
 from ..config import Config
-from ..exercises import Incorrect, ____, exercise, stored_result, wait_for, worker_log
+from ..exercises import Incorrect, exercise, stored_result, wait_for, worker_log
 from ..services import worker_hostname
 
 # The cell of the lesson that reads Flower's API, verbatim (a test holds the notebook to it). The
@@ -108,6 +108,7 @@ EVENT_TIMES = ("received", "started", "failed")
             q1 = flower_task(other.id)
         """,
     },
+    inputs=("failing",),
     # the lesson's setup() gives it cfg
     given=(
         "from calc.tasks import divide\n"
@@ -123,9 +124,7 @@ def check_q1(q1, ns):
         )
     if not isinstance(q1, dict):
         raise Incorrect("q1 should be Flower's record of the task: a dict, as its API answers.")
-    failing = ns.get("failing", ____)
-    if failing is ____:
-        raise Incorrect("`failing` is still ____: keep in it what delay() returns.")
+    failing = ns["failing"]
     stored = stored_result(failing, "failing")
     if stored.state != "FAILURE":
         raise Incorrect(
