@@ -56,63 +56,106 @@ def check_q1(q1, ns):
     return f"with {q1} = 'reports' in settings, Celery's task_default_queue is 'reports'."
 
 
+PREFIXES = ("calc.", "comments.")  # the check's own calls of the learner's function
+# A task only this notebook's app knows: the check adds it while it calls the learner's function,
+# so that an answer read from the notebook's registry, not asked of the worker, shows it.
+ONLY_HERE = "calc.tasks.only_in_this_notebook"
+
+
 @exercise(
     "q2",
     "Ask the worker what it registered",
     "q2",
     stub="""
-        # Ask the running worker (not your code) which tasks it registered, and keep the names
-        # of the calc app's tasks, sorted.
-        q2 = ____
+        # Write registered(prefix): it asks the running worker (not your code) which tasks it
+        # registered, and returns the names that start with prefix, sorted. The check calls it
+        # with the prefixes of two of the demo's apps.
+        def registered(prefix):
+            return ____
+
+        q2 = registered
     """,
     solution="""
-        registered = app.control.inspect(timeout=1).registered()
-        names = [name for tasks in registered.values() for name in tasks]
-        q2 = sorted(name for name in names if name.startswith("calc."))
+        def registered(prefix):
+            replies = app.control.inspect(timeout=1).registered()  # {worker: [names]}
+            names = [name for tasks in replies.values() for name in tasks]
+            return sorted(name for name in names if name.startswith(prefix))
+
+        q2 = registered
     """,
     hints=[
         "`app.control.inspect(timeout=1).registered()` asks every worker: {worker: [names]}.",
-        "Keep the names that start with 'calc.', then sort them.",
+        "Keep the names that start with the prefix, then sort them.",
     ],
     given="from proj.celery import app",
     wrong={
-        "only some of the calc tasks": """
-            q2 = sorted(name for name in app.tasks if name.startswith("calc."))[:1]
+        "this notebook's app, not the worker": """
+            def registered(prefix):
+                return sorted(name for name in app.tasks if name.startswith(prefix))
+
+            q2 = registered
         """,
         "every task the worker registered": """
-            registered = app.control.inspect(timeout=1).registered()
-            q2 = sorted(name for tasks in registered.values() for name in tasks)
+            def registered(prefix):
+                replies = app.control.inspect(timeout=1).registered()
+                return sorted(name for tasks in replies.values() for name in tasks)
+
+            q2 = registered
         """,
         "unsorted": """
-            registered = app.control.inspect(timeout=1).registered()
-            names = [name for tasks in registered.values() for name in tasks]
-            q2 = sorted((name for name in names if name.startswith("calc.")), reverse=True)
+            def registered(prefix):
+                replies = app.control.inspect(timeout=1).registered()
+                names = [name for tasks in replies.values() for name in tasks]
+                return sorted((n for n in names if n.startswith(prefix)), reverse=True)
+
+            q2 = registered
         """,
     },
 )
 def check_q2(q2, ns):
-    if not isinstance(q2, list | tuple) or not all(isinstance(n, str) for n in q2):
-        raise Incorrect("q2 should be a list of task names (strings).")
+    from proj.celery import app
+
+    if not callable(q2):
+        raise Incorrect("q2 should be your function, registered itself (no parentheses).")
+    if "____" in getattr(getattr(q2, "__code__", None), "co_names", ()):
+        raise NotAttempted("the body of `registered`")
     cfg = Config.from_env()
     name = worker_hostname()
-    registered = inspect(cfg, "registered", name) or []
-    expected = sorted(t for t in registered if t.startswith("calc."))
-    if not expected:
+    worker_has = inspect(cfg, "registered", name)
+    if not worker_has:
         raise Incorrect("the worker does not answer; run `python -m classroom doctor`.")
-    if set(q2) - set(registered):
-        raise Incorrect(
-            f"{', '.join(sorted(set(q2) - set(registered)))}: not registered by the worker. "
-            "Ask the worker (inspect), not your own app."
-        )
-    if any(not n.startswith("calc.") for n in q2):
-        raise Incorrect("keep only the calc app's tasks: their names start with 'calc.'.")
-    if set(q2) != set(expected):
-        raise Incorrect(
-            f"you have {len(set(q2))} of the calc tasks the worker registered; it has more."
-        )
-    if list(q2) != expected:
-        raise Incorrect("those are the right names; now sort them.")
-    return f"{name} registered {', '.join(expected)}: the worker, not your notebook, decides."
+
+    def only_in_this_notebook():
+        return None
+
+    app.task(name=ONLY_HERE, shared=False)(only_in_this_notebook)  # registered here only
+    try:
+        answers = {prefix: q2(prefix) for prefix in PREFIXES}
+    except Exception as exc:
+        raise Incorrect(f"registered(...) raised {type(exc).__name__}: {exc}") from None
+    finally:
+        app.tasks.pop(ONLY_HERE, None)
+    for prefix, got in answers.items():
+        call = f"registered({prefix!r})"
+        expected = sorted(t for t in worker_has if t.startswith(prefix))
+        if not isinstance(got, list | tuple) or not all(isinstance(n, str) for n in got):
+            raise Incorrect(f"{call} returned {got!r}: a list of task names (strings).")
+        if ONLY_HERE in got:
+            raise Incorrect(
+                f"{call} lists {ONLY_HERE}, a task only this notebook's app knows (the check "
+                "added it). Ask the worker (inspect), not your own app: it runs only what it "
+                "registered when it started."
+            )
+        if any(not n.startswith(prefix) for n in got):
+            raise Incorrect(f"{call} returned names that do not start with {prefix!r}.")
+        if set(got) != set(expected):
+            raise Incorrect(
+                f"{call} returned {len(set(got))} names; the worker has {len(expected)}."
+            )
+        if list(got) != expected:
+            raise Incorrect(f"{call} returned the right names, but not sorted.")
+    found = ", ".join(t for prefix in PREFIXES for t in answers[prefix])
+    return f"{name} registered {found}: the worker, not your notebook, decides what runs."
 
 
 GIVEN_Q3 = """
