@@ -75,6 +75,76 @@ def normalize(nb, cfg: Config | None = None) -> None:
                     _rewrite(output, cfg)
 
 
+# The time a lesson asks of a learner, estimated from what it holds: it has not been timed with
+# learners yet. Teaching: its words read at READING_WPM, and CELL_SECONDS to run each code cell
+# and read the output. Exercises: EXERCISE_MINUTES each (more when the learner writes code or
+# configuration that the worker runs), a minute a prediction, and their words.
+READING_WPM = 120
+CELL_SECONDS = 20
+EXERCISE_MINUTES = {True: 8, False: 4}  # writes_code: minutes
+PREDICTION_MINUTES = 1
+_AN_EXERCISE = re.compile(r"(?m)^(?=### (?:📝|🔮))")
+
+
+def lesson_minutes(nb, number: str) -> tuple[int, int]:
+    """(teaching, exercises): whole minutes, estimated (see READING_WPM)."""
+    from .exercises import exercises
+
+    words = {"teaching": 0, "exercises": 0}
+    cells = {"teaching": 0, "exercises": 0}
+    part = "teaching"
+    for cell in nb.cells:
+        pieces = _AN_EXERCISE.split(cell.source) if cell.cell_type == "markdown" else [cell.source]
+        for n, piece in enumerate(pieces):
+            if cell.cell_type == "markdown":  # an exercise: its heading, and the code below it
+                exercise = n > 0 or piece.startswith(("### 📝", "### 🔮"))
+                part = "exercises" if exercise else "teaching"
+            words[part] += len(re.findall(r"\w+", piece))
+        if cell.cell_type == "code":
+            cells[part] += 1
+    found = exercises(number)
+    teaching = words["teaching"] / READING_WPM + cells["teaching"] * CELL_SECONDS / 60
+    doing = words["exercises"] / READING_WPM + PREDICTION_MINUTES * len(found.predictions)
+    doing += sum(EXERCISE_MINUTES[e.writes_code] for e in found)
+    return round(teaching), round(doing)
+
+
+def time_line(teaching: int, doing: int) -> str:
+    return (
+        f"**Time:** about {teaching + doing} minutes: {teaching} teaching, {doing} exercises "
+        "(estimated from its length, not yet timed with learners). "
+    )
+
+
+_TIME = re.compile(r"\*\*Time:\*\*.*?(?=\*\*You need:\*\*)", re.S)
+_README_ROW = re.compile(r"^(\| \[(\d\d) [^|]*\]\(notebooks/[^)]*\) \|[^|]*\| )[^|]*(\|)$", re.M)
+
+
+def sync_times(paths: list[Path]) -> None:
+    """Write each lesson's estimated minutes into its header and into the README's table."""
+    import nbformat
+
+    minutes = {}
+    for path in paths:
+        nb = nbformat.read(path, as_version=4)
+        number = path.name[:2]
+        minutes[number] = lesson_minutes(nb, number)
+        head = nb.cells[0]
+        head.source = _TIME.sub(time_line(*minutes[number]), head.source, count=1)
+        nbformat.write(nb, path)
+    readme = ROOT / "README.md"
+    text = _README_ROW.sub(
+        lambda m: (
+            f"{m.group(1)}{sum(minutes[m.group(2)])} ({minutes[m.group(2)][0]} + "
+            f"{minutes[m.group(2)][1]}) {m.group(3)}"
+            if m.group(2) in minutes
+            else m.group(0)
+        ),
+        readme.read_text(),
+    )
+    readme.write_text(text)
+
+
 def execute(paths: list[Path]) -> None:
     import nbformat
     from nbclient import NotebookClient
@@ -98,5 +168,9 @@ def execute(paths: list[Path]) -> None:
 
 
 if __name__ == "__main__":
-    chosen = [Path(p).resolve() for p in sys.argv[1:]] or sorted(NOTEBOOKS.glob("*.ipynb"))
-    execute(chosen)
+    times_only = "--times" in sys.argv[1:]
+    named = [Path(p).resolve() for p in sys.argv[1:] if p != "--times"]
+    chosen = named or sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    if not times_only:
+        execute(chosen)
+    sync_times(chosen)

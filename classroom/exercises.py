@@ -98,6 +98,8 @@ class Exercise:
     wrong_answers: dict[str, str] = field(default_factory=dict)
     # the other variables the learner sets, besides the answer: the check reads them from ns
     inputs: tuple[str, ...] = ()
+    # the learner writes or changes code or configuration that the real worker then runs
+    writes_code: bool = False
 
     @property
     def label(self) -> str:
@@ -290,6 +292,7 @@ def exercise(
     given: str = "",
     wrong: dict[str, str] | None = None,
     inputs: tuple[str, ...] = (),
+    writes_code: bool = False,
     lesson: str | None = None,
 ):
     """Decorator: the function below is the check; it returns a message or raises Incorrect.
@@ -311,6 +314,7 @@ def exercise(
             textwrap.dedent(given).strip(),
             {k: textwrap.dedent(v).strip() for k, v in (wrong or {}).items()},
             tuple(inputs),
+            writes_code,
         )
 
     return wrap

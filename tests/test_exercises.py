@@ -195,3 +195,22 @@ def test_the_flower_code_a_check_uses_is_the_code_the_lesson_shows():
     notebook = next((ROOT / "notebooks").glob("06_*.ipynb"))
     cells = ["".join(c["source"]) for c in json.loads(notebook.read_text())["cells"]]
     assert FLOWER_API in cells
+
+
+def test_from_lesson_01_on_each_lesson_has_the_learner_write_code_the_worker_runs():
+    assert [n for n in LESSONS if n >= "01" and not any(e.writes_code for e in exercises(n))] == []
+
+
+def test_each_lesson_header_and_the_readme_say_its_estimated_minutes():
+    import nbformat
+
+    from classroom.authoring import lesson_minutes, time_line
+
+    readme = (ROOT / "README.md").read_text()
+    for number in LESSONS:
+        path = next((ROOT / "notebooks").glob(f"{number}_*.ipynb"))
+        teaching, doing = lesson_minutes(nbformat.read(path, as_version=4), number)
+        assert time_line(teaching, doing) in "".join(
+            json.loads(path.read_text())["cells"][0]["source"]
+        ), f"{path.name}: run `python -m classroom.authoring --times`"
+        assert f"| {teaching + doing} ({teaching} + {doing}) |" in readme

@@ -241,6 +241,7 @@ def _post_comment(line: str) -> str:
             "return send_mention_emails.delay(comment.pk)"
         ),
     },
+    writes_code=True,
 )
 def check_q3(q3, ns):
     from comments.models import Comment

@@ -268,6 +268,7 @@ def _only_the_app():
             'f"redis://127.0.0.1:{cfg.redis_port}/1"', 'f"redis://127.0.0.1:{cfg.redis_port}/1"'
         ),
     },
+    writes_code=True,
 )
 def check_q3(q3, ns):
     from celery import Celery

@@ -111,6 +111,7 @@ ONLY_HERE = "calc.tasks.only_in_this_notebook"
             q2 = registered
         """,
     },
+    writes_code=True,
 )
 def check_q2(q2, ns):
     from proj.celery import app
@@ -207,6 +208,7 @@ def _settings_file(text: str, restart: bool = True) -> str:
             "CELERY_WORKER_PREFETCH_MULTIPLIER = 1", restart=False
         ),
     },
+    writes_code=True,
 )
 def check_q3(q3, ns):
     if not isinstance(q3, str):

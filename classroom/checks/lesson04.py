@@ -130,6 +130,7 @@ BY_NAME = (
             q2 = send_by_name
         """,
     },
+    writes_code=True,
 )
 def check_q2(q2, ns):
     from celery.result import AsyncResult
@@ -236,6 +237,7 @@ def _shout_file(body: str, decorated: bool = True) -> str:
         "the function's name alone": _shout_file('text.upper() + "!"')
         + 'stack.restart("worker")\nq3 = "shout"\n',
     },
+    writes_code=True,
 )
 def check_q3(q3, ns):
     from proj.celery import app

@@ -205,6 +205,7 @@ RAISE = f'    if b == 0:\n        raise ValueError("{MESSAGE}")\n'
         "a ValueError that says nothing": _task("    if b == 0:\n        raise ValueError()\n"),
         "the worker not restarted": _task(RAISE, restart=False),
     },
+    writes_code=True,
 )
 def check_q3(q3, ns):
     from proj.celery import app

@@ -241,6 +241,7 @@ def _starts(results) -> list[float]:
         worker = worker_hostname()
         stack.restart("worker")  # as the lesson left it: 2 processes
     """,
+    writes_code=True,
 )
 def check_q2(q2, ns):
     from calc.tasks import divide
