@@ -72,16 +72,28 @@ def test_an_email_address_or_a_lone_at_sign_mentions_nobody():
     assert parse_mentions("write to bob@example.com, or @ me") == []
 
 
-def test_only_existing_users_are_mentioned(live_stack):
-    mentioned = run_client(
+def test_only_existing_users_are_mentioned_in_any_case_and_the_others_are_named(live_stack):
+    mentioned, unknown = run_client(
         live_stack,
         """
         from comments.models import Comment
-        comment = Comment(author="sam", text="@nobody @alice @bob @alice @Carol")
-        print(json.dumps([user.username for user in comment.mentioned_users()]))
+        comment = Comment(author="sam", text="@nobody @alice @bob @ALICE @Carol @Zed")
+        print(json.dumps([
+            [user.username for user in comment.mentioned_users()], comment.unknown_mentions()
+        ]))
         """,
     )
-    assert mentioned == ["alice", "bob"]  # usernames are case-sensitive: @Carol is not carol
+    assert mentioned == ["alice", "bob", "carol"]  # each once; @Carol is carol
+    assert unknown == ["nobody", "Zed"]  # as written
+
+
+def test_the_comment_page_names_who_was_not_e_mailed_and_why(live_stack, browser):
+    _, response, page = _post_comment(browser, live_stack.django_url, "Hi @zed and @Alice")
+    assert "Mentioned: alice." in page
+    assert "Not e-mailed: @zed" in page and "no user of that name here" in page
+    assert "mentions nobody" not in page
+    emails = _wait_for_emails(live_stack, _comment_id(response), 1)
+    assert [m["To"] for m in emails] == ["alice@example.com"]
 
 
 def test_the_task_sends_each_email_once_however_often_it_runs(live_stack):

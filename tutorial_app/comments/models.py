@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import models
+from django.db.models.functions import Lower
 from django.urls import reverse
 
 from .mentions import parse_mentions
@@ -20,12 +21,33 @@ class Comment(models.Model):
     def get_absolute_url(self):
         return reverse("comments:detail", args=[self.pk])
 
-    def mentioned_users(self):
-        """The existing users the text mentions, each once; unknown names are ignored."""
+    def _mentions(self):
+        """[(name as written, the user it names or None)], each name once. Names match in any
+        case (@Alice is alice), as people type them; an exact match wins over another case."""
         names = parse_mentions(self.text)
-        found = get_user_model().objects.filter(username__in=names, is_active=True)
-        by_name = {user.username: user for user in found.exclude(email="")}
-        return [by_name[name] for name in names if name in by_name]
+        lowered = {name.lower() for name in names}
+        users = (
+            get_user_model()
+            .objects.annotate(lowered=Lower("username"))
+            .filter(lowered__in=lowered, is_active=True)
+            .exclude(email="")
+            .order_by("pk")
+        )
+        exact = {user.username: user for user in users}
+        any_case = {}
+        for user in users:
+            any_case.setdefault(user.username.lower(), user)
+        return [(name, exact.get(name) or any_case.get(name.lower())) for name in names]
+
+    def mentioned_users(self):
+        """The users the text mentions, each once, in order; names of nobody are left out
+        (unknown_mentions lists them)."""
+        users = [user for _, user in self._mentions() if user is not None]
+        return list({user.pk: user for user in users}.values())
+
+    def unknown_mentions(self):
+        """The @names that match no user who can get an e-mail, as written."""
+        return [name for name, user in self._mentions() if user is None]
 
 
 class MentionNotice(models.Model):

@@ -42,7 +42,12 @@ def detail(request, pk):
     comment = get_object_or_404(Comment, pk=pk)
     mentioned = [user.username for user in comment.mentioned_users()]
     notified = sorted(comment.notices.values_list("user__username", flat=True))
-    context = {"comment": comment, "mentioned": mentioned, "notified": notified}
+    context = {
+        "comment": comment,
+        "mentioned": mentioned,
+        "notified": notified,
+        "unknown": comment.unknown_mentions(),
+    }
     return render(request, "comments/detail.html", context)
 
 
