@@ -27,6 +27,14 @@ class Check:
     ok: bool
     detail: str = ""
     fix: str = ""
+    see: str = ""  # the TROUBLESHOOTING.md entry about this failure, when there is one
+
+
+# TROUBLESHOOTING.md's entries, by what a failed check points at
+GUIDE = "TROUBLESHOOTING.md"
+BROKER_DOWN = f"{GUIDE}#1-delay-fails-or-hangs-when-redis-is-down"
+PENDING = f"{GUIDE}#7-a-task-stays-pending"
+UNREGISTERED = f"{GUIDE}#3-received-unregistered-task"
 
 
 def _rel(path: Path | str) -> str:
@@ -149,6 +157,7 @@ def check_stack(cfg: Config) -> list[Check]:
             broker_ok,
             cfg.redis_url,
             "" if broker_ok else f"Redis is not answering at {cfg.redis_url}. {up_fix}",
+            "" if broker_ok else BROKER_DOWN,
         )
     )
     expected_worker = services.worker_hostname()
@@ -164,6 +173,7 @@ def check_stack(cfg: Config) -> list[Check]:
             if worker_ok
             else f"{up_fix} If it still fails, read its log: `python -m classroom logs worker` "
             f"({worker_log}).",
+            "" if worker_ok else PENDING,
         )
     )
     registered: list[str] = []
@@ -181,6 +191,7 @@ def check_stack(cfg: Config) -> list[Check]:
             if worker_ok and not missing
             else "Start the worker (`python -m classroom up`); after editing a tasks.py, restart "
             "it: `python -m classroom restart worker`.",
+            "" if worker_ok and not missing else UNREGISTERED,
         )
     )
     one = len(workers) == 1
@@ -197,6 +208,7 @@ def check_stack(cfg: Config) -> list[Check]:
                 else "Stop the extra workers (a `celery worker` left running in a terminal? "
                 "Ctrl-C it), so that lessons see one worker."
             ),
+            "" if one else PENDING,
         )
     )
     for svc, label in ((services.FLOWER, "Flower is healthy"), (services.DJANGO, "Django answers")):
@@ -231,6 +243,8 @@ def render(checks: list[Check]) -> str:
         lines.append(f"{mark} {check.name}{detail}")
         if not check.ok and check.fix:
             lines.append(f"    fix: {check.fix}")
+        if not check.ok and check.see:
+            lines.append(f"    more: {check.see}")
     failed = sum(not c.ok for c in checks)
     lines.append("all checks passed" if not failed else f"{failed} of {len(checks)} checks failed")
     return "\n".join(lines)
