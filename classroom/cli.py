@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 
 from . import doctor, stack
@@ -38,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("doctor", help="check everything a lesson needs, with fixes")
     p.add_argument("--json", action="store_true", help="machine-readable, for instructors")
     sub.add_parser("reset", help="stop everything and wipe the kit's Redis data, database, logs")
+    p = sub.add_parser("progress", help="your exercises: solved, tried, not tried")
+    p.add_argument("--json", action="store_true", help="machine-readable, for instructors")
     p = sub.add_parser("lab", help="start the stack and JupyterLab; Ctrl-C stops both")
     p.add_argument("--no-browser", action="store_true")
     p = sub.add_parser("bench", help="measure start-up, round trips and throughput")
@@ -79,6 +82,12 @@ def main(argv: list[str] | None = None) -> int:
             checks = doctor.run(cfg)
             print(doctor.to_json(checks) if args.json else doctor.render(checks))
             return 0 if all(c.ok for c in checks) else 1
+        if args.command == "progress":
+            from . import progress
+
+            rows = progress.table(cfg)
+            print(json.dumps(rows, indent=1) if args.json else progress.render(rows))
+            return 0
         if args.command == "reset":
             stack.reset(cfg=cfg, echo=print)
             return 0

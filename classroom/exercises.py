@@ -134,12 +134,23 @@ class Exercise:
             )
         return Outcome("correct", message or "")
 
+    @property
+    def key(self) -> str:
+        return f"{self.lesson}.{self.name[1:]}"  # "04.1", as the headings number them
+
     def check(self) -> Outcome:
-        """Check the answer in the notebook that calls this."""
+        """Check the answer in the notebook that calls this (and record it: progress)."""
+        from . import progress
+
         caller = inspect.currentframe().f_back
-        return self.evaluate(caller.f_globals if caller else {})
+        outcome = self.evaluate(caller.f_globals if caller else {})
+        progress.record(self.key, "check", outcome.status)
+        return outcome
 
     def hint(self, n: int = 1) -> None:
+        from . import progress
+
+        progress.record(self.key, "hint")
         if not self.hints:
             _show(f"No hint for this one: try `ex.{self.name}.solution()`.")
             return
@@ -156,6 +167,9 @@ class Exercise:
         _show(f"💡 **Hint {n}/{total}:** {self.hints[n - 1]}{more}")
 
     def solution(self) -> None:
+        from . import progress
+
+        progress.record(self.key, "solution")
         _show(f"💡 A solution to {self.label}:\n\n```python\n{self.solution_code}\n```")
 
 
