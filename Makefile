@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: lab test bench notebooks lint format doctor down clean lock
+.PHONY: lab test bench notebooks student lint format doctor down clean lock
 
 lab: $(STAMP)  ## set up, start the stack, open JupyterLab; Ctrl-C stops everything
 	$(PY) -m classroom lab
@@ -50,3 +50,6 @@ clean:  ## remove the venv and the kit's run directory (stop the stack first)
 
 notebooks: $(STAMP)  ## re-execute every lesson against a private stack and normalize it
 	$(PY) -m classroom.authoring
+
+student: $(STAMP)  ## the lessons with outputs cleared, in student/notebooks, for learners to run
+	$(PY) -m classroom.authoring --student

@@ -145,6 +145,29 @@ def sync_times(paths: list[Path]) -> None:
     readme.write_text(text)
 
 
+STUDENT = ROOT / "student"
+
+
+def student_copy(dest: Path = STUDENT) -> Path:
+    """The lessons with every output cleared, for a workshop where learners run each cell
+    themselves (`make student`). The exercises' hints and solutions stay where they are, in
+    `ex.qN.hint()` and `ex.qN.solution()`. Returns the copy's notebooks folder."""
+    import nbformat
+
+    target = dest / "notebooks"
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(NOTEBOOKS, target, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    for path in sorted(target.glob("[0-9][0-9]_*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                cell.outputs = []
+                cell.execution_count = None
+        nbformat.write(nb, path)
+    return target
+
+
 def execute(paths: list[Path]) -> None:
     import nbformat
     from nbclient import NotebookClient
@@ -168,6 +191,9 @@ def execute(paths: list[Path]) -> None:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--student"]:
+        print(f"the lessons, outputs cleared: {student_copy().relative_to(ROOT)}/")
+        sys.exit(0)
     times_only = "--times" in sys.argv[1:]
     named = [Path(p).resolve() for p in sys.argv[1:] if p != "--times"]
     chosen = named or sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
