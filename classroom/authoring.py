@@ -121,7 +121,8 @@ _README_ROW = re.compile(r"^(\| \[(\d\d) [^|]*\]\(notebooks/[^)]*\) \|[^|]*\| )[
 
 
 def sync_times(paths: list[Path]) -> None:
-    """Write each lesson's estimated minutes into its header and into the README's table."""
+    """Write each lesson's estimated minutes into its header, and into the lesson tables of
+    the README and INSTRUCTOR.md."""
     import nbformat
 
     minutes = {}
@@ -132,17 +133,20 @@ def sync_times(paths: list[Path]) -> None:
         head = nb.cells[0]
         head.source = _TIME.sub(time_line(*minutes[number]), head.source, count=1)
         nbformat.write(nb, path)
-    readme = ROOT / "README.md"
-    text = _README_ROW.sub(
-        lambda m: (
-            f"{m.group(1)}{sum(minutes[m.group(2)])} ({minutes[m.group(2)][0]} + "
-            f"{minutes[m.group(2)][1]}) {m.group(3)}"
-            if m.group(2) in minutes
-            else m.group(0)
-        ),
-        readme.read_text(),
-    )
-    readme.write_text(text)
+    for doc in TIMED_DOCS:  # their lesson tables: | [NN Title](notebooks/…) | … | minutes |
+        text = _README_ROW.sub(
+            lambda m: (
+                f"{m.group(1)}{sum(minutes[m.group(2)])} ({minutes[m.group(2)][0]} + "
+                f"{minutes[m.group(2)][1]}) {m.group(3)}"
+                if m.group(2) in minutes
+                else m.group(0)
+            ),
+            doc.read_text(),
+        )
+        doc.write_text(text)
+
+
+TIMED_DOCS = (ROOT / "README.md", ROOT / "INSTRUCTOR.md")
 
 
 STUDENT = ROOT / "student"

@@ -201,16 +201,17 @@ def test_from_lesson_01_on_each_lesson_has_the_learner_write_code_the_worker_run
     assert [n for n in LESSONS if n >= "01" and not any(e.writes_code for e in exercises(n))] == []
 
 
-def test_each_lesson_header_and_the_readme_say_its_estimated_minutes():
+def test_each_lesson_header_the_readme_and_the_instructors_guide_say_its_minutes():
     import nbformat
 
-    from classroom.authoring import lesson_minutes, time_line
+    from classroom.authoring import TIMED_DOCS, lesson_minutes, time_line
 
-    readme = (ROOT / "README.md").read_text()
+    docs = {doc.name: doc.read_text() for doc in TIMED_DOCS}
     for number in LESSONS:
         path = next((ROOT / "notebooks").glob(f"{number}_*.ipynb"))
         teaching, doing = lesson_minutes(nbformat.read(path, as_version=4), number)
         assert time_line(teaching, doing) in "".join(
             json.loads(path.read_text())["cells"][0]["source"]
         ), f"{path.name}: run `python -m classroom.authoring --times`"
-        assert f"| {teaching + doing} ({teaching} + {doing}) |" in readme
+        for name, text in docs.items():
+            assert f"| {teaching + doing} ({teaching} + {doing}) |" in text, (name, number)
