@@ -1,5 +1,6 @@
 """The other two ways to run the kit stay valid: conda's environment.yml and the compose file."""
 
+import json
 import re
 
 import yaml
@@ -32,3 +33,21 @@ def test_the_lock_pins_every_package():
     ]
     assert lines
     assert all("==" in line for line in lines), [line for line in lines if "==" not in line]
+
+
+def test_the_github_workflow_is_valid_and_runs_the_readmes_test_command_everywhere_promised():
+    import jsonschema
+
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "test.yml").read_text())
+    schema = json.loads((ROOT / "tests" / "schemas" / "github-workflow.json").read_text())
+    workflow["on"] = workflow.pop(True)  # PyYAML reads YAML 1.1, where the key `on` is True
+    jsonschema.validate(workflow, schema)
+    triggers = workflow["on"]
+    assert {"push", "pull_request", "schedule"} <= set(triggers)
+    (job,) = workflow["jobs"].values()
+    matrix = job["strategy"]["matrix"]
+    assert {"ubuntu-latest", "macos-latest"} <= set(matrix["os"])
+    assert {"3.11", "3.12", "3.13"} <= set(matrix["python"])
+    assert any(step.get("run") == ".ci/run" for step in job["steps"])
+    assert "make test" in (ROOT / ".ci" / "run").read_text()
+    assert "make test" in (ROOT / "README.md").read_text()
