@@ -7,7 +7,7 @@ import os
 import re
 import subprocess
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from importlib import metadata
 from pathlib import Path
 
@@ -35,6 +35,27 @@ GUIDE = "TROUBLESHOOTING.md"
 BROKER_DOWN = f"{GUIDE}#1-delay-fails-or-hangs-when-redis-is-down"
 PENDING = f"{GUIDE}#7-a-task-stays-pending"
 UNREGISTERED = f"{GUIDE}#3-received-unregistered-task"
+# every other check, by the start of its name
+SEE_BY_NAME = (
+    ("Python ", f"{GUIDE}#14-the-kit-needs-python-311-or-newer"),
+    ("packages match", f"{GUIDE}#17-packages-do-not-match-requirementslock"),
+    ("redis-server", f"{GUIDE}#16-no-redis-server-found"),
+    ("port ", f"{GUIDE}#13-port--is-already-in-use"),
+    ("broker answers", BROKER_DOWN),
+    ("Celery worker answers", PENDING),
+    ("the demo app's tasks", UNREGISTERED),
+    ("exactly one worker", PENDING),
+    ("Flower", f"{GUIDE}#18-flower-or-django-does-not-answer"),
+    ("Django", f"{GUIDE}#18-flower-or-django-does-not-answer"),
+)
+
+
+def _with_guide(check: Check) -> Check:
+    """A failed check points at its TROUBLESHOOTING.md entry."""
+    if check.ok or check.see:
+        return check
+    see = next((link for start, link in SEE_BY_NAME if check.name.startswith(start)), "")
+    return replace(check, see=see)
 
 
 def _rel(path: Path | str) -> str:
@@ -226,13 +247,14 @@ def check_stack(cfg: Config) -> list[Check]:
 
 def run(cfg: Config | None = None) -> list[Check]:
     cfg = cfg or Config.from_env()
-    return [
+    checks = [
         check_python(),
         check_packages(),
         check_redis_binary(cfg),
         *check_ports(cfg),
         *check_stack(cfg),
     ]
+    return [_with_guide(c) for c in checks]
 
 
 def render(checks: list[Check]) -> str:

@@ -64,7 +64,7 @@ def test_the_entries_doctor_points_at_exist():
     from classroom import doctor
 
     slugs = {_slug(entry.splitlines()[0][3:]) for entry in ENTRIES}
-    for link in (doctor.BROKER_DOWN, doctor.PENDING, doctor.UNREGISTERED):
+    for link in {link for _, link in doctor.SEE_BY_NAME}:
         guide, anchor = link.split("#")
         assert guide == "TROUBLESHOOTING.md" and anchor in slugs, link
 
@@ -74,3 +74,20 @@ def test_a_failed_doctor_check_says_where_to_read_more():
 
     text = render([Check("broker answers PING", False, "redis://…", "Start it.", BROKER_DOWN)])
     assert f"    more: {BROKER_DOWN}" in text
+
+
+def test_every_check_doctor_fails_points_at_an_entry(tmp_path):
+    """With nothing running (a private run directory), the stack's checks fail: each says
+    where to read more. So does any other check that fails, by its name."""
+    from classroom import doctor
+    from tests.helpers import make_private_config
+
+    failed = [c for c in doctor.run(make_private_config(tmp_path)) if not c.ok]
+    assert len(failed) >= 4  # the broker, the worker, its tasks, one worker, Flower, Django
+    slugs = {_slug(entry.splitlines()[0][3:]) for entry in ENTRIES}
+    for check in failed:
+        assert check.see.split("#")[1] in slugs, check
+    names = ["Python 3.10.1", "packages match requirements.lock", "redis-server found",
+             "port 6390 (redis)", "Flower is healthy", "Django answers"]  # fmt: skip
+    for name in names:
+        assert doctor._with_guide(doctor.Check(name, False)).see, name
