@@ -23,7 +23,7 @@ import textwrap
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from . import procs
@@ -269,6 +269,16 @@ class ExerciseSet:
         return "\n".join(lines)
 
 
+def lesson_numbers() -> list[str]:
+    """The lessons that have exercises: "00", "01", ..., one per classroom/checks/lessonNN.py."""
+    import pkgutil
+
+    from . import checks
+
+    found = pkgutil.iter_modules(checks.__path__)
+    return sorted(m.name[len("lesson") :] for m in found if m.name.startswith("lesson"))
+
+
 def exercises(lesson: str) -> ExerciseSet:
     """The exercises of a lesson: exercises("04"), from classroom/checks/lesson04.py. Every
     Exercise and Prediction defined in that module belongs to it: no list is kept by hand."""
@@ -409,3 +419,40 @@ def ran_on_the_kit_worker(stored, name: str, args: list) -> None:
         raise Incorrect(f"{name} was called with {stored.args}, not {tuple(args)}.")
     if stored.worker != worker_hostname():
         raise Incorrect("that task did not run on the kit's worker: did you call it directly?")
+
+
+def learner_function(value, name: str, function: str):
+    """The learner's function, checked: Incorrect unless callable, not attempted while its body
+    still holds ____."""
+    if not callable(value):
+        raise Incorrect(f"{name} should be your function, {function} itself (no parentheses).")
+    if "____" in getattr(getattr(value, "__code__", None), "co_names", ()):
+        raise NotAttempted(f"the body of `{function}`")
+    return value
+
+
+def read_by_the_worker(path, cfg: Config) -> None:
+    """Incorrect unless the kit's worker started after `path` was last saved: a worker reads
+    tasks and settings once, when it starts."""
+    record = procs.Registry(cfg.state_file).load().get("worker")
+    if record is None:
+        raise Incorrect("the worker does not answer; run `python -m classroom doctor`.")
+    if path.stat().st_mtime > record.create_time:
+        raise Incorrect(
+            f"you saved {path.name} after the worker started, so it still runs with what it "
+            "read then. Restart it."
+        )
+
+
+# "... succeeded in 1.003s: 3.0": the task's own runtime
+_RUNTIME = re.compile(r"succeeded in ([\d.]+)s")
+
+
+def started_on_the_worker(task_id: str) -> datetime | None:
+    """When the worker started a task that succeeded (its clock): the time of its log's
+    'succeeded' line, less the runtime that line gives. None if the log has no such line."""
+    for stamp, text in worker_log(task_id, "succeeded"):
+        found = _RUNTIME.search(text)
+        if found:
+            return stamp - timedelta(seconds=float(found.group(1)))
+    return None

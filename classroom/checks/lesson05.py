@@ -3,7 +3,6 @@ and a task of yours that fails on purpose."""
 
 from __future__ import annotations
 
-from .. import procs
 from ..clients import inspect, redis_client
 from ..config import Config
 from ..exercises import (
@@ -11,6 +10,7 @@ from ..exercises import (
     exercise,
     fresh,
     prediction,
+    read_by_the_worker,
     require_result,
     stored_result,
     worker_log,
@@ -213,20 +213,15 @@ def check_q3(q3, ns):
     stored = stored_result(q3, "q3", "send_task()")
     cfg = Config.from_env()
     path = tasks_file(cfg)
-    record = procs.Registry(cfg.state_file).load().get("worker")
     registered = inspect(cfg, "registered", worker_hostname())
-    if record is None or registered is None:
+    if registered is None:
         raise Incorrect("the worker does not answer; run `python -m classroom doctor`.")
     if NAME not in registered:
         raise Incorrect(
             f"the worker has no task {NAME}: {stored.result!r}. Did it start after you wrote "
             "your tasks.py?"
         )
-    if path.stat().st_mtime > record.create_time:
-        raise Incorrect(
-            "you saved tasks.py after the worker started, so it still runs the code it "
-            "imported then. Restart it."
-        )
+    read_by_the_worker(path, cfg)
     if stored.name != NAME or list(stored.args or []) != [1, 0]:
         raise Incorrect(f"q3 was {stored.name}{tuple(stored.args or [])}, not {NAME}(1, 0).")
     # the check's own inputs: one that must fail, two that must not

@@ -8,7 +8,7 @@ import time
 
 from ..clients import inspect
 from ..config import Config
-from ..exercises import Incorrect, exercise, stored_result, wait_for, worker_log
+from ..exercises import Incorrect, exercise, started_on_the_worker, stored_result, wait_for
 from ..services import worker_hostname
 
 # The cell of the lesson that reads Flower's API, verbatim (a test holds the notebook to it). The
@@ -185,17 +185,12 @@ def _processes(cfg: Config, name: str, at_least: int) -> list[int] | None:
 
 def _starts(results) -> list[float]:
     """When the worker started each task, in seconds on its clock, from its log."""
-    import re
-
     starts = []
     for result in results:
-        lines = worker_log(result.id, "succeeded")
-        done = [(t, text) for t, text in lines if "succeeded in" in text]
-        if not done:
+        started = started_on_the_worker(result.id)
+        if started is None:
             raise Incorrect(f"the worker log does not show {result.id} succeeding.")
-        stamp, text = done[0]
-        runtime = float(re.search(r"succeeded in ([\d.]+)s", text).group(1))
-        starts.append(stamp.timestamp() - runtime)
+        starts.append(started.timestamp())
     return starts
 
 
