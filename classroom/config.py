@@ -12,7 +12,12 @@ APP_DIR = ROOT / "tutorial_app"
 PROJECT = "proj"  # the Django project package, as in `celery -A proj worker`
 WORKER_NAME = "worker@%h"
 # The tasks the demo app must register; doctor checks that the worker knows each of them.
-EXPECTED_TASKS = ("calc.tasks.add", "calc.tasks.divide", "comments.tasks.send_mention_emails")
+EXPECTED_TASKS = (
+    "calc.tasks.add",
+    "calc.tasks.divide",
+    "comments.tasks.send_mention_emails",
+    "gallery.tasks.make_thumbnail",
+)
 LOCK_FILE = ROOT / "requirements.lock"
 
 DEFAULT_PORTS = {"REDIS_PORT": 6390, "FLOWER_PORT": 5555, "DJANGO_PORT": 8000, "LAB_PORT": 8888}
@@ -117,6 +122,8 @@ class Config:
             "DJANGO_DB_PATH": str(self.db_path),
             # where the demo app's e-mails go (comments/mail.py): one file per message
             "DJANGO_EMAIL_DIR": str(self.run_dir / "emails"),
+            # the gallery's uploads and thumbnails
+            "DJANGO_MEDIA_ROOT": str(self.run_dir / "media"),
             "CLASSROOM_RUN_DIR": str(self.run_dir),
             "CLASSROOM_WORKSPACE": str(self.workspace),
             "REDIS_PORT": str(self.redis_port),

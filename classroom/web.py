@@ -2,6 +2,7 @@
 
     browser = Browser(cfg.django_url)
     seconds, landed_on = browser.submit("/comments/", author="sam", text="Hi @alice")
+    seconds, status, answer = browser.upload("/gallery/", "original", "cat.jpg", data)
 
 Django refuses a form POST without the token that its own page put in the form (and in a
 cookie): `submit` reads the page first, as a browser does, then posts the form to it.
@@ -9,9 +10,13 @@ cookie): `submit` reads the page first, as a browser does, then posts the form t
 
 from __future__ import annotations
 
+import json
+import mimetypes
 import re
 import time
+import urllib.error
 import urllib.request
+import uuid
 from http.cookiejar import CookieJar
 from urllib.parse import urlencode
 
@@ -25,9 +30,11 @@ class Browser:
         self._opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
         self._token: str | None = None
 
-    def open(self, path: str, data: bytes | None = None):
+    def open(self, path: str, data: bytes | None = None, headers: dict | None = None):
         request = urllib.request.Request(
-            self.base_url + path, data=data, headers={"Referer": self.base_url + path}
+            self.base_url + path,
+            data=data,
+            headers={"Referer": self.base_url + path, **(headers or {})},
         )
         return self._opener.open(request, timeout=self.timeout)
 
@@ -50,3 +57,38 @@ class Browser:
         with self.open(path, data=form.encode()) as answer:
             answer.read()
         return time.perf_counter() - start, answer.url
+
+    def upload(
+        self, path: str, field: str, filename: str, content: bytes, **fields
+    ) -> tuple[float, int, dict]:
+        """Post a form with one file, as a browser does (multipart/form-data), and ask for a
+        JSON answer. Returns (seconds until the answer was read, its HTTP status, its JSON).
+        An answer of 4xx or 5xx is returned, not raised: it says what was wrong."""
+        boundary = uuid.uuid4().hex
+        kind = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+        head = f"--{boundary}\r\nContent-Disposition: form-data; name="
+        parts = [
+            f'{head}"{name}"\r\n\r\n{value}\r\n'.encode()
+            for name, value in {"csrfmiddlewaretoken": self.token(path), **fields}.items()
+        ]
+        parts.append(
+            f'{head}"{field}"; filename="{filename}"\r\nContent-Type: {kind}\r\n\r\n'.encode()
+            + content
+            + f"\r\n--{boundary}--\r\n".encode()
+        )
+        headers = {
+            "Content-Type": f"multipart/form-data; boundary={boundary}",
+            "Accept": "application/json",
+        }
+        start = time.perf_counter()
+        try:
+            with self.open(path, data=b"".join(parts), headers=headers) as answer:
+                status, body = answer.status, answer.read()
+        except urllib.error.HTTPError as error:
+            with error:
+                status, body = error.code, error.read()
+        seconds = time.perf_counter() - start
+        try:
+            return seconds, status, json.loads(body)
+        except ValueError:
+            return seconds, status, {"error": body.decode(errors="replace")[:500]}

@@ -37,7 +37,8 @@ def _describe(task_id):
 
 
 def task_detail(request, task_id):
-    """What the result backend knows about one task; refreshes itself until it is done."""
+    """What the result backend knows about any task, by its id: a page that refreshes itself
+    until the task is done, or JSON (`?format=json`, or a request that accepts JSON)."""
     try:
         info = _describe(task_id)
     except Exception as exc:
@@ -45,6 +46,8 @@ def task_detail(request, task_id):
             raise
         context = {"broker_error": str(exc.__cause__ or exc).strip()}
         return render(request, "calc/task.html", context, status=503)
-    if request.GET.get("format") == "json":
+    if request.GET.get("format") == "json" or "application/json" in request.headers.get(
+        "Accept", ""
+    ):
         return JsonResponse(info)
     return render(request, "calc/task.html", {"task": info})

@@ -24,6 +24,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "calc",
     "comments",
+    "gallery",
     "playground",
 ]
 
@@ -68,6 +69,9 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
+# Uploaded photos and their thumbnails (the gallery). The development server serves them.
+MEDIA_ROOT = os.environ.get("DJANGO_MEDIA_ROOT", str(BASE_DIR / "media"))
+MEDIA_URL = "/media/"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # ---------------------------------------------------------------------------------------------
@@ -114,6 +118,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # How long the demo's divide task sleeps, to stand in for slow work.
 DIVIDE_SECONDS = float(os.environ.get("DIVIDE_SECONDS", "1"))
+
+# The gallery: what an upload may be (gallery/validation.py), and the thumbnail's size.
+GALLERY_MAX_UPLOAD_BYTES = 5 * 2**20
+GALLERY_MAX_PIXELS = 25_000_000  # about 6000 × 4000: a phone's photo, not a decompression bomb
+THUMBNAIL_SIZE = 200  # pixels: it fits in a square this size, and keeps its shape
 
 # E-mail. There is no real SMTP server: comments/mail.py waits as long as one would, per
 # message, then writes the message to a file in EMAIL_FILE_PATH, where you can read it.

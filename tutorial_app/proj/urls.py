@@ -1,6 +1,11 @@
+from django.conf import settings
+from django.conf.urls.static import static
 from django.urls import include, path
 
 urlpatterns = [
     path("", include("calc.urls")),
     path("comments/", include("comments.urls")),
+    path("gallery/", include("gallery.urls")),
+    # uploads, served by the development server (DEBUG only: a real server serves them itself)
+    *static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT),
 ]
