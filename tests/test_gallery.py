@@ -14,13 +14,13 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.test.utils import setup_test_environment, teardown_test_environment
-from gallery.models import Photo
-from gallery.tasks import make_thumbnail
 from kombu.exceptions import OperationalError
 from PIL import Image
 
 from classroom import samples
 from classroom.web import Browser
+from gallery.models import Photo
+from gallery.tasks import make_thumbnail
 from tests.helpers import wait_until
 
 
