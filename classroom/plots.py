@@ -31,3 +31,29 @@ def response_times(runs: dict[str, list[float]], target: float, title: str = "")
     ax.set_xlim(0, max(900, 1.15 * max(everything)))
     ax.spines[["top", "right"]].set_visible(False)
     plt.show()
+
+
+def side_by_side(images: dict[str, bytes]) -> None:
+    """Images drawn side by side at one scale, so that their sizes compare as they are; each
+    titled with its label, its pixels and its bytes. `images` maps a label to an image's bytes."""
+    import io
+
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    opened = {label: Image.open(io.BytesIO(data)) for label, data in images.items()}
+    total = sum(image.width for image in opened.values())
+    # each column as wide as its image, or wide enough for its title
+    columns = [max(image.width, 0.2 * total) for image in opened.values()]
+    tallest = max(image.height for image in opened.values())
+    _, axes = plt.subplots(
+        1, len(opened), figsize=(9, 5), gridspec_kw={"width_ratios": columns}, squeeze=False
+    )
+    for ax, column, (label, image) in zip(axes[0], columns, opened.items(), strict=True):
+        ax.imshow(image, extent=(0, image.width, image.height, 0))
+        ax.set_xlim(0, column)
+        ax.set_ylim(tallest, 0)  # one scale: a small image stays small
+        kb = len(images[label]) / 1000
+        ax.set_title(f"{label}\n{image.width} × {image.height} px, {kb:,.0f} kB", fontsize=9)
+        ax.axis("off")
+    plt.show()

@@ -37,6 +37,15 @@ def photo(width: int = 1600, height: int = 1200, fmt: str = "JPEG", **save) -> b
     return out.getvalue()
 
 
+def bomb(width: int = 6000, height: int = 6000) -> bytes:
+    """A PNG of a few kB that unpacks into width × height pixels: a decompression bomb."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("1", (width, height)).save(out, "PNG")
+    return out.getvalue()
+
+
 def size_of(data: bytes) -> tuple[int, int]:
     """(width, height) of an image's bytes."""
     from PIL import Image

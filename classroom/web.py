@@ -38,6 +38,11 @@ class Browser:
         )
         return self._opener.open(request, timeout=self.timeout)
 
+    def json(self, path: str):
+        """GET `path`, asking for JSON, and return it decoded: browser.json("/tasks/<id>/")."""
+        with self.open(path, headers={"Accept": "application/json"}) as answer:
+            return json.loads(answer.read())
+
     def token(self, page: str) -> str:
         """The CSRF token of the form on that page (read once: it holds for the session)."""
         if self._token is None:
