@@ -1,3 +1,5 @@
+from pathlib import Path
+
 from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -24,7 +26,8 @@ def index(request):
                 return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
             return _page(request, form, status=400)
         upload = form.cleaned_data["original"]
-        photo = Photo.objects.create(title=form.cleaned_data["title"], original=upload)
+        title = form.cleaned_data["title"] or Path(upload.name).stem  # as the person named it
+        photo = Photo.objects.create(title=title, original=upload)
         try:
             task = make_thumbnail.delay(photo.pk)
         except Exception as exc:
