@@ -63,6 +63,15 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         print(f"\nthe test stack's logs are in {cfg.log_dir}")
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """Each phase's report on its test (item.rep_call): a fixture can tell that its test failed
+    (the browser tests save a screenshot then)."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
 @pytest.fixture
 def live_stack() -> Config:
     """The shared stack, mended first: a lesson run by a test may have restarted the worker

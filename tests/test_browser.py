@@ -1,0 +1,150 @@
+"""The demo app and Flower in a real browser, as a student uses them: Debian's chromium, driven
+by Playwright. A failure leaves a screenshot in the test stack's run directory.
+
+Skipped where Playwright or chromium is missing (a laptop's `make test`), with the command that
+installs them; `.ci/run` installs both and sets CLASSROOM_BROWSER_TESTS=required, so that in CI
+a missing browser fails instead of skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from classroom import samples
+
+CHROMIUM = os.environ.get("CLASSROOM_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = [
+    *("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"),
+    *("--disable-component-update", "--disable-sync", "--no-first-run"),
+]
+INSTALL = (
+    "install them with `.venv/bin/pip install -r requirements-browser.txt` and Debian's "
+    "`apt-get install chromium` (or set CLASSROOM_CHROMIUM to a Chromium binary)"
+)
+
+
+def _missing() -> str | None:
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        return "Playwright for Python is not installed"
+    if not Path(CHROMIUM).exists():
+        return f"no Chromium at {CHROMIUM}"
+    return None
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    missing = _missing()
+    if missing:
+        if os.environ.get("CLASSROOM_BROWSER_TESTS") == "required":
+            pytest.fail(f"{missing}: the browser tests are required here; {INSTALL}.")
+        pytest.skip(f"{missing}: {INSTALL}.")
+    from playwright.sync_api import sync_playwright
+
+    profile = tempfile.mkdtemp(prefix="classroom-chromium-")
+    with sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(
+            profile, executable_path=CHROMIUM, args=FLAGS, headless=True
+        )
+        context.set_default_timeout(15_000)  # every wait in a page has a bound
+        yield context
+        context.close()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture
+def page(chromium, live_stack, request) -> Iterator:
+    """A tab; what the page logged as an error is checked after the test, and a failed test
+    leaves its screenshot in the run directory."""
+    tab = chromium.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    tab.on(
+        "console",
+        lambda msg: (
+            msg.type == "error" and "status of 400" not in msg.text and errors.append(msg.text)
+        ),
+    )
+    yield tab
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        folder = live_stack.run_dir / "screenshots"
+        folder.mkdir(exist_ok=True)
+        name = re.sub(r"[^\w.-]", "_", request.node.name)
+        shot = folder / f"{name}.png"
+        tab.screenshot(path=str(shot), full_page=True)
+        print(f"screenshot: {shot}")
+    tab.close()
+    assert errors == [], errors
+
+
+def test_the_calc_form_shows_a_result_and_a_failure_with_its_traceback(page, live_stack):
+    page.goto(live_stack.django_url + "/")
+    page.fill("#id_x", "1")
+    page.fill("#id_y", "0")
+    page.click("button[type=submit]")
+    # the task page refreshes itself until the worker is done
+    page.wait_for_selector(".state.FAILURE")
+    assert "ZeroDivisionError" in page.inner_text("pre")
+    page.goto(live_stack.django_url + "/")
+    page.fill("#id_x", "6")
+    page.fill("#id_y", "3")
+    page.click("button[type=submit]")
+    page.wait_for_selector(".state.SUCCESS")
+    assert "Result: 2.0" in page.inner_text("body")
+
+
+def test_a_comment_mentions_alice_and_the_page_shows_her_e_mailed(page, live_stack):
+    page.goto(live_stack.django_url + "/comments/")
+    page.fill("#id_author", "sam")
+    page.fill("#id_text", "Lunch, @Alice and @zed? <b>bold</b><script>alert(1)</script>")
+    page.click("text=Post (the worker sends the e-mails)")
+    page.wait_for_selector("text=E-mailed: alice.")  # the page refreshes until it is sent
+    body = page.inner_text("body")
+    assert "Not e-mailed: @zed" in body
+    # the comment's HTML is text, not markup: escaped, never run
+    assert "<b>bold</b><script>alert(1)</script>" in page.inner_text("blockquote")
+    assert page.locator("blockquote b").count() == 0
+
+
+def test_an_upload_shows_processing_then_the_workers_thumbnail(page, live_stack, tmp_path):
+    photo = tmp_path / "hills.jpg"
+    photo.write_bytes(samples.photo(2400, 1800))
+    page.goto(live_stack.django_url + "/gallery/")
+    page.set_input_files("#id_original", str(photo))
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r"/gallery/\d+/$"))
+    thumbnail = page.wait_for_selector("img[alt='thumbnail, 200 px']")
+    assert thumbnail.evaluate("img => [img.naturalWidth, img.naturalHeight]") == [200, 150]
+    assert page.inner_text("h2") == "hills"
+
+
+def test_a_bad_upload_shows_its_error_in_the_form(page, live_stack, tmp_path):
+    fake = tmp_path / "hills.jpg"
+    fake.write_bytes(samples.photo(300, 200, "PNG"))
+    page.goto(live_stack.django_url + "/gallery/")
+    page.set_input_files("#id_original", str(fake))
+    page.click("button[type=submit]")
+    assert "is a PNG image, but its name ends in '.jpg'" in page.inner_text(".error")
+
+
+def test_flower_lists_the_worker_and_a_task_sent_from_python(page, live_stack):
+    from calc.tasks import divide
+
+    sent = divide.delay(8, 0)
+    sent.get(timeout=15, propagate=False)
+    page.goto(live_stack.flower_url + "/workers")
+    page.wait_for_selector("text=worker@")
+    page.goto(live_stack.flower_url + "/tasks")
+    row = page.wait_for_selector(f"tr:has-text('{sent.id}')")
+    assert "FAILURE" in row.inner_text()
+    page.goto(f"{live_stack.flower_url}/task/{sent.id}")
+    page.wait_for_selector("text=ZeroDivisionError")
