@@ -30,6 +30,42 @@ def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.2f} ms"
 
 
+def _gallery(cfg, uploads: int) -> tuple[list[float], list[float], list[float]]:
+    """Uploads over HTTP: (POST seconds, seconds from the POST to the thumbnail's SUCCESS,
+    make_thumbnail's runtime on the worker, read from its log)."""
+    import re
+
+    from celery.result import AsyncResult
+
+    from . import samples
+    from .web import Browser
+
+    browser = Browser(cfg.django_url)
+    picture = samples.photo(4000, 3000)
+    browser.upload("/gallery/", "original", "warm.jpg", picture)  # imports, connections
+    posts, ready, ids = [], [], []
+    for n in range(uploads):
+        start = time.perf_counter()
+        seconds, status, answer = browser.upload("/gallery/", "original", f"b{n}.jpg", picture)
+        assert status == 202, answer
+        result = AsyncResult(answer["task"])
+        deadline = time.monotonic() + 30
+        while not result.ready() and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert result.successful(), result.state
+        posts.append(seconds)
+        ready.append(time.perf_counter() - start)
+        ids.append(answer["task"])
+    time.sleep(0.5)  # the worker logs a moment after it stores the result
+    log = cfg.log_file("worker").read_text()
+    runtimes = [
+        float(m.group(1))
+        for task_id in ids
+        if (m := re.search(rf"{task_id}\] succeeded in ([\d.]+)s", log))
+    ]
+    return posts, ready, runtimes
+
+
 def run(tasks: int = 2000, rounds: int = 300) -> int:
     run_dir = Path(tempfile.mkdtemp(prefix="classroom-bench-"))
     cfg = isolated_config(run_dir)
@@ -109,6 +145,8 @@ def run(tasks: int = 2000, rounds: int = 300) -> int:
         for i, result in enumerate(results):
             assert result.get(timeout=60) == 2 * i
         total = time.perf_counter() - start
+
+        posts, ready, runtimes = _gallery(cfg, uploads=10)
     finally:
         if plain_worker:
             procs.stop([plain_worker], cfg.run_dir)
@@ -132,6 +170,12 @@ def run(tasks: int = 2000, rounds: int = 300) -> int:
          f"target ≤ {TARGET_RATIO}: {'met' if ratio <= TARGET_RATIO else 'MISSED'}"),
         (f"throughput, {tasks} tiny tasks", f"{tasks / total:.0f} tasks/s",
          f"sent in {sent:.2f} s, all done in {total:.2f} s"),
+        ("gallery: upload POST p50, 4000 × 3000 JPEG", _ms(statistics.median(posts)),
+         f"p95 {_ms(_pct(posts, 0.95))}"),
+        ("gallery: make_thumbnail on the worker p50", _ms(statistics.median(runtimes)),
+         "its runtime, from the worker's log"),
+        ("gallery: upload to thumbnail ready p50", _ms(statistics.median(ready)),
+         f"the page answered in {statistics.median(posts) / statistics.median(ready):.0%} of it"),
     ]  # fmt: skip
     print(f"\n{rounds} interleaved round trips per configuration, one worker each (prefork, -c 2)")
     for name, value, note in rows:
