@@ -1,9 +1,12 @@
 import os
+import time
+from smtplib import SMTPServerDisconnected
 
 from celery import shared_task
 from celery.utils.log import get_task_logger
 from django.core.mail import EmailMessage
 
+from . import flaky
 from .models import Comment, MentionNotice
 
 logger = get_task_logger(__name__)
@@ -46,3 +49,33 @@ def mention_email(comment, user, sent_by):
         to=[user.email],
         headers={"X-Comment-Id": str(comment.pk), "X-Sent-By": sent_by},
     )
+
+
+# Lesson 07, when tasks fail ---------------------------------------------------------------
+
+
+@shared_task(bind=True, max_retries=3)
+def notify(self, address, fail_times=0):
+    """Send one notice through the flaky SMTP server, retrying a dropped connection a second
+    later, three times at most. A bad address is not retried: it would fail the same way."""
+    try:
+        return flaky.deliver(address, fail_times, attempt=self.request.retries)
+    except SMTPServerDisconnected as exc:
+        logger.warning("%s: %s; retrying", address, exc)
+        raise self.retry(exc=exc, countdown=1) from None
+
+
+@shared_task
+def export_comments(seconds):
+    """A long export (it sleeps): acknowledged when it starts, Celery's default."""
+    time.sleep(seconds)
+    return f"exported after {seconds} s"
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def export_comments_safely(seconds):
+    """The same export, acknowledged only when done: if the process running it dies, the
+    message goes back to the queue and another process runs it again. Safe, because it is
+    idempotent: it writes nothing a second run would duplicate."""
+    time.sleep(seconds)
+    return f"exported after {seconds} s"
