@@ -109,6 +109,15 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": 2,
     "socket_keepalive": True,
 }
+# How long Redis keeps a message that a worker took but never acknowledged (a late-acked task
+# whose whole worker died) before a worker gets it again: an hour, unless REDIS_VISIBILITY_TIMEOUT
+# says otherwise (the tests of redelivery use a few seconds, and sweep for such messages often).
+if os.environ.get("REDIS_VISIBILITY_TIMEOUT"):
+    CELERY_BROKER_TRANSPORT_OPTIONS |= {
+        "visibility_timeout": float(os.environ["REDIS_VISIBILITY_TIMEOUT"]),
+        "unacked_restore_interval": 1,
+        "unacked_restore_throttle": 1,
+    }
 # - and so does the result backend.
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 0.5
 CELERY_REDIS_SOCKET_TIMEOUT = 2
