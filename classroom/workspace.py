@@ -90,3 +90,18 @@ def put_task(source: str, cfg: Config | None = None) -> Path:
     partial.write_text(text)
     partial.replace(path)  # all or nothing: a crash never leaves half a file
     return path
+
+
+def add_settings(text: str, cfg: Config | None = None) -> None:
+    """Add `text` at the end of the learner's local_settings.py (made if missing), and keep
+    what is there: a later line wins, so it overrides an earlier one. Nothing is written if
+    the file already ends with it, or if it is not valid Python."""
+    _parse(text, "the settings you wrote")
+    path = local_settings_file(cfg)
+    old = path.read_text() if path.exists() else ""
+    if old.rstrip().endswith(text.strip()):
+        return
+    new = (old.rstrip("\n") + "\n\n" if old.strip() else "") + text.strip() + "\n"
+    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    partial.write_text(new)
+    partial.replace(path)  # all or nothing

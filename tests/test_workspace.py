@@ -8,7 +8,13 @@ import sys
 import pytest
 
 from classroom.config import APP_DIR
-from classroom.workspace import WorkspaceError, put_task, tasks_file
+from classroom.workspace import (
+    WorkspaceError,
+    add_settings,
+    local_settings_file,
+    put_task,
+    tasks_file,
+)
 
 FIRST = '''\
 """My tasks."""
@@ -101,3 +107,20 @@ def test_local_settings_are_read_last_and_their_errors_name_the_file(tmp_path):
     (workspace / "local_settings.py").write_text("\nCELERY_X = (\n")
     error = _django_setting(workspace, "CELERY_X")
     assert "local_settings.py" in error and "line 2" in error and "SyntaxError" in error
+
+
+def test_add_settings_keeps_what_the_file_holds_and_adds_once(cfg):
+    path = local_settings_file(cfg)
+    path.write_text("CELERY_WORKER_PREFETCH_MULTIPLIER = 1\n")
+    line = 'CELERY_BEAT_SCHEDULE["daily-report"]["schedule"] = 5.0'
+    add_settings(line, cfg)
+    add_settings(line, cfg)  # a cell run twice
+    assert path.read_text() == f"CELERY_WORKER_PREFETCH_MULTIPLIER = 1\n\n{line}\n"
+
+
+def test_add_settings_refuses_what_is_not_python_and_writes_nothing(cfg):
+    path = local_settings_file(cfg)
+    path.write_text("A = 1\n")
+    with pytest.raises(WorkspaceError, match="not valid Python"):
+        add_settings("B = = 2", cfg)
+    assert path.read_text() == "A = 1\n"

@@ -8,6 +8,8 @@ that a Redis you already have on 6379 is never touched.
 import os
 from pathlib import Path
 
+from celery.schedules import crontab
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 # A development-only key: this project is a teaching kit, never deploy it as it is.
@@ -25,6 +27,7 @@ INSTALLED_APPS = [
     "calc",
     "comments",
     "gallery",
+    "reports",
     "playground",
 ]
 
@@ -109,6 +112,13 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": 2,
     "socket_keepalive": True,
 }
+# - and so does the result backend.
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 0.5
+CELERY_REDIS_SOCKET_TIMEOUT = 2
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": {"max_retries": 0}}
+# A worker still waits for the broker when it starts, and reconnects if it goes away.
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
 # How long Redis keeps a message that a worker took but never acknowledged (a late-acked task
 # whose whole worker died) before a worker gets it again: an hour, unless REDIS_VISIBILITY_TIMEOUT
 # says otherwise (the tests of redelivery use a few seconds, and sweep for such messages often).
@@ -118,12 +128,18 @@ if os.environ.get("REDIS_VISIBILITY_TIMEOUT"):
         "unacked_restore_interval": 1,
         "unacked_restore_throttle": 1,
     }
-# - and so does the result backend.
-CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 0.5
-CELERY_REDIS_SOCKET_TIMEOUT = 2
-CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": {"max_retries": 0}}
-# A worker still waits for the broker when it starts, and reconnects if it goes away.
-CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# Periodic tasks: what Celery beat sends, and when. crontab hours are in CELERY_TIMEZONE.
+CELERY_BEAT_SCHEDULE = {
+    "daily-report": {
+        "task": "reports.tasks.make_daily_report",
+        "schedule": crontab(hour=6, minute=0),  # every day at 06:00
+    },
+    "clear-expired-sessions": {
+        "task": "reports.tasks.clear_expired_sessions",
+        "schedule": crontab(hour=3, minute=30),  # every day at 03:30
+    },
+}
 
 # How long the demo's divide task sleeps, to stand in for slow work.
 DIVIDE_SECONDS = float(os.environ.get("DIVIDE_SECONDS", "1"))

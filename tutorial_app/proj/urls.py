@@ -6,6 +6,7 @@ urlpatterns = [
     path("", include("calc.urls")),
     path("comments/", include("comments.urls")),
     path("gallery/", include("gallery.urls")),
+    path("reports/", include("reports.urls")),
     # uploads, served by the development server (DEBUG only: a real server serves them itself)
     *static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT),
 ]
