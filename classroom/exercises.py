@@ -444,6 +444,31 @@ def read_by_the_worker(path, cfg: Config) -> None:
         )
 
 
+def learner_task(value, name: str, answer: str) -> None:
+    """Incorrect unless `value` is `name`, a task in the learner's tasks.py that the kit's
+    worker registered, having started after the file was last saved."""
+    from .clients import inspect as ask_the_worker
+    from .workspace import tasks_file
+
+    if not isinstance(value, str):
+        raise Incorrect(f"{answer} should be the task's name, a string like 'calc.tasks.add'.")
+    cfg = Config.from_env()
+    path = tasks_file(cfg)
+    if not path.exists():
+        raise Incorrect("your workspace has no playground/tasks.py yet: run put_task, as above.")
+    registered = ask_the_worker(cfg, "registered", worker_hostname())
+    if registered is None:
+        raise Incorrect("the worker does not answer; run `python -m classroom doctor`.")
+    read_by_the_worker(path, cfg)
+    if name not in registered:
+        raise Incorrect(f"the worker has no task {name}: is it decorated with @shared_task?")
+    if value != name:
+        raise Incorrect(
+            f"the worker knows no task called {value!r}. A task's name is its module and its "
+            "function, as the worker's log lists them."
+        )
+
+
 # "... succeeded in 1.003s: 3.0": the task's own runtime
 _RUNTIME = re.compile(r"succeeded in ([\d.]+)s")
 

@@ -41,13 +41,6 @@ def _noise_png(width: int, height: int) -> bytes:
     return out.getvalue()
 
 
-def _bomb() -> bytes:
-    """A small file of 36 million pixels: a few hundred kB that unpack into over 100 MB."""
-    out = io.BytesIO()
-    Image.new("1", (6000, 6000)).save(out, "PNG")
-    return out.getvalue()
-
-
 def _originals() -> set[str]:
     folder = Path(settings.MEDIA_ROOT) / "gallery" / "originals"
     return {p.name for p in folder.glob("*")} if folder.exists() else set()
@@ -58,7 +51,7 @@ BAD_UPLOADS = {
                      "is not an image Pillow can read"),
     "a truncated image": ("cut.jpg", lambda: samples.photo(800, 600)[:6000],
                           "is a damaged JPEG image"),
-    "a decompression bomb": ("bomb.png", _bomb, "a decompression bomb"),
+    "a decompression bomb": ("bomb.png", samples.bomb, "a decompression bomb"),
     "an oversize file": ("big.png", lambda: _noise_png(1400, 1400), "the limit is 5 MB"),
     "a wrong extension": ("photo.jpg", lambda: samples.photo(300, 200, "PNG"),
                           "is a PNG image, but its name ends in '.jpg'. Rename it to end in .png"),

@@ -6,10 +6,8 @@ from __future__ import annotations
 import re
 import time
 
-from ..config import Config
-from ..exercises import Incorrect, exercise, prediction, read_by_the_worker, worker_log
+from ..exercises import Incorrect, exercise, learner_task, prediction, worker_log
 from ..services import worker_hostname
-from ..workspace import tasks_file
 
 GIVEN = """
 from classroom import stack
@@ -31,24 +29,6 @@ def _registered(name: str) -> dict[str, str] | None:
         if task == name:
             return dict(re.findall(r"(\w+)=(\S+?)[ \]]", options + " "))
     return None
-
-
-def _loaded(q, name: str, answer: str) -> None:
-    """Incorrect unless `q` names the learner's task, loaded by a worker started since."""
-    if not isinstance(q, str):
-        raise Incorrect(f"{answer} should be the task's name, a string like 'calc.tasks.add'.")
-    cfg = Config.from_env()
-    if not tasks_file(cfg).exists():
-        raise Incorrect("your workspace has no playground/tasks.py yet: run put_task, as above.")
-    if _registered(name) is None:
-        read_by_the_worker(tasks_file(cfg), cfg)
-        raise Incorrect(f"the worker has no task {name}: is it decorated with @shared_task?")
-    read_by_the_worker(tasks_file(cfg), cfg)
-    if q != name:
-        raise Incorrect(
-            f"the worker knows no task called {q!r}: a task's name is its module and its "
-            "function, as the worker's log lists them."
-        )
 
 
 def _retries(task_id: str) -> list[int]:
@@ -151,7 +131,7 @@ CASES_Q1 = {
 def check_q1(q1, ns):
     from proj.celery import app
 
-    _loaded(q1, RETRY_NAME, "q1")
+    learner_task(q1, RETRY_NAME, "q1")
     sent = {case: app.send_task(q1, args=case) for case in CASES_Q1}
     try:
         for (address, fails), (state, text) in CASES_Q1.items():
@@ -280,7 +260,7 @@ def _count_slowly(options: str, caught: str = "SoftTimeLimitExceeded") -> str:
 def check_q2(q2, ns):
     from proj.celery import app
 
-    _loaded(q2, LIMIT_NAME, "q2")
+    learner_task(q2, LIMIT_NAME, "q2")
     short = app.send_task(q2, args=(3, 0.1))
     long = app.send_task(q2, args=(40, 0.1))
     value = short.get(timeout=10, propagate=False)

@@ -7,17 +7,15 @@ import threading
 import time
 import uuid
 
-from ..clients import inspect
 from ..config import Config
 from ..exercises import (
     Incorrect,
     exercise,
     learner_function,
+    learner_task,
     prediction,
-    read_by_the_worker,
 )
 from ..services import worker_hostname
-from ..workspace import tasks_file
 
 GIVEN_Q1 = """
 from classroom.config import Config
@@ -311,23 +309,7 @@ def check_q2(q2, ns):
 
     from .. import samples
 
-    if not isinstance(q2, str):
-        raise Incorrect(f"q2 should be the task's name, a string like {NAME[:-4] + 'xxxx'!r}.")
-    cfg = Config.from_env()
-    path = tasks_file(cfg)
-    if not path.exists():
-        raise Incorrect("your workspace has no playground/tasks.py yet: run put_task, as above.")
-    registered = inspect(cfg, "registered", worker_hostname())
-    if registered is None:
-        raise Incorrect("the worker does not answer; run `python -m classroom doctor`.")
-    read_by_the_worker(path, cfg)
-    if NAME not in registered:
-        raise Incorrect(f"the worker has no task {NAME}: is it decorated with @shared_task?")
-    if q2 not in registered:
-        raise Incorrect(
-            f"the worker knows no task called {q2!r}. A task's name is its module and its "
-            "function, as the worker's log lists them."
-        )
+    learner_task(q2, NAME, "q2")
     photos = {
         shape: Photo.objects.create(
             title=f"check 09.2: {shape}",
