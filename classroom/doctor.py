@@ -17,7 +17,8 @@ from .errors import RedisNotFound
 
 MIN_PYTHON = (3, 11)
 KEY_PACKAGES = (
-    "celery", "kombu", "redis", "flower", "Django", "jupyterlab", "ipywidgets", "nbval", "pillow",
+    "celery", "kombu", "redis", "flower", "Django", "django-celery-beat", "jupyterlab",
+    "ipywidgets", "nbval", "pillow",
 )  # fmt: skip
 
 

