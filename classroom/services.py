@@ -127,6 +127,9 @@ BEAT = Service(
         "beat", "-l", "info", "-s", str(cfg.run_dir / "celerybeat-schedule")
     ),
     probe=_beat_ready,
+    # with django-celery-beat's DatabaseScheduler, beat reads its schedule from the database:
+    # its tables must exist first (stack.up runs one migrate for beat and Django together)
+    prepare=lambda cfg: _manage("migrate", "--noinput"),
 )
 
 FLOWER = Service(

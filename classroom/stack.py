@@ -247,7 +247,10 @@ def _start(
                 continue
             pending.remove(svc)
             if svc.prepare:
-                preparing[svc.name] = spawn(svc, svc.prepare(cfg), True)
+                # services with the same preparation (beat and Django: migrate) share one run
+                cmd = svc.prepare(cfg)
+                shared = next((r for r in preparing.values() if r.cmd == cmd), None)
+                preparing[svc.name] = shared or spawn(svc, cmd, True)
             else:
                 records[svc.name] = spawn(svc, svc.command(cfg), tie_to_parent)
                 registry.save(records)

@@ -63,6 +63,23 @@ class Browser:
             answer.read()
         return time.perf_counter() - start, answer.url
 
+    def login(self, username: str, password: str, path: str = "/admin/login/") -> None:
+        """Log in through Django's login form, as a person does in the admin. Raises
+        PermissionError when the form is shown again: a wrong password, or no staff rights."""
+        self._token = None
+        _, landed = self.submit(path, username=username, password=password, next="/admin/")
+        self._token = None  # Django gives a new CSRF token at login
+        if "/login/" in landed:
+            raise PermissionError(
+                f"{self.base_url + path} did not accept {username!r}: a wrong password, or a "
+                "user who is not staff."
+            )
+
+    def page(self, path: str) -> str:
+        """GET `path` and return the page's HTML."""
+        with self.open(path) as answer:
+            return answer.read().decode()
+
     def upload(
         self, path: str, field: str, filename: str, content: bytes, **fields
     ) -> tuple[float, int, dict]:

@@ -4,6 +4,7 @@ on a schedule a learner's settings file shortened."""
 from __future__ import annotations
 
 import re
+import time
 from datetime import timedelta
 
 import pytest
@@ -89,3 +90,105 @@ def test_beat_sends_both_periodic_tasks_and_the_worker_runs_them(quick_beat):
     beat_log = quick_beat.log_file("beat").read_text()
     assert "Sending due task daily-report" in beat_log
     assert "Sending due task clear-expired-sessions" in beat_log
+
+
+def test_the_reports_page_shows_both_schedules_and_links_the_admin(client, live_stack):
+    page = client.get("/reports/").content.decode()
+    assert "crontab 0 6 * * * (minute hour day month weekday)" in page  # not a crontab's repr
+    assert "In the database" in page
+    assert 'href="/admin/django_celery_beat/periodictask/"' in page
+    assert client.get("/admin/login/").status_code == 200
+
+
+def test_the_admin_refuses_a_wrong_password_with_a_clear_error(live_stack):
+    from classroom.web import Browser
+
+    with pytest.raises(PermissionError, match="did not accept 'nobody'"):
+        Browser(live_stack.django_url).login("nobody", "not-a-password")
+
+
+def _shell(cfg, code: str) -> str:
+    """Django's ORM in that stack's database, as `manage.py shell -c` runs it."""
+    import os
+    import subprocess
+    import sys
+
+    from classroom.config import APP_DIR
+
+    done = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code], cwd=APP_DIR,
+        env={**os.environ, **cfg.env()}, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.fixture
+def database_beat(tmp_path):
+    """A stack of its own whose beat runs django-celery-beat's DatabaseScheduler, chosen from
+    the learner's settings file as lesson 10 does."""
+    cfg = make_private_config(tmp_path / "kit")
+    settings = cfg.workspace / "local_settings.py"
+    settings.parent.mkdir(parents=True)
+    settings.write_text(
+        'CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"\n'
+    )
+    # beat and Django start together, with one migrate between them (the tables beat reads)
+    stack.up(["redis", "worker", "beat", "django"], cfg=cfg)
+    yield cfg
+    stack.down(cfg=cfg)
+
+
+def test_beat_follows_database_rows_added_and_disabled_in_the_admin_while_it_runs(database_beat):
+    from classroom import procs
+    from classroom.web import Browser
+
+    cfg = database_beat
+    beat_log = cfg.log_file("beat")
+    assert "scheduler -> django_celery_beat.schedulers.DatabaseScheduler" in beat_log.read_text()
+    beat_pid = procs.Registry(cfg.state_file).load()["beat"].pid
+    names = _shell(
+        cfg,
+        "from django_celery_beat.models import PeriodicTask\n"
+        "print(sorted(PeriodicTask.objects.values_list('name', flat=True)))",
+    )
+    assert "'clear-expired-sessions'" in names and "'daily-report'" in names  # from settings
+
+    # a row added while beat runs: sent, every second, and run by the worker
+    _shell(
+        cfg,
+        "from django_celery_beat.models import IntervalSchedule, PeriodicTask\n"
+        "every, _ = IntervalSchedule.objects.get_or_create(every=1, period='seconds')\n"
+        "PeriodicTask.objects.create(name='sessions every 1 s', interval=every,\n"
+        "    task='reports.tasks.clear_expired_sessions')\n"
+        "from django.contrib.auth import get_user_model\n"
+        "get_user_model().objects.create_superuser('admin', password='kit-test-admin')\n",
+    )
+    sent = "Sending due task sessions every 1 s (reports.tasks.clear_expired_sessions)"
+    assert wait_until(lambda: beat_log.read_text().count(sent) >= 2, timeout=15), (
+        beat_log.read_text()
+    )
+    ran = re.compile(r"Task reports\.tasks\.clear_expired_sessions\[[^\]]+\] succeeded")
+    assert wait_until(lambda: ran.search(cfg.log_file("worker").read_text()), timeout=10)
+
+    # the admin's "Disable selected tasks": beat stops sending it, with no restart
+    browser = Browser(cfg.django_url)
+    changelist = "/admin/django_celery_beat/periodictask/"
+    browser.login("admin", "kit-test-admin")
+    found = re.search(r'periodictask/(\d+)/change/">sessions every 1 s<', browser.page(changelist))
+    assert found, "the admin does not list the row"
+    changes = beat_log.read_text().count("DatabaseScheduler: Schedule changed.")
+    browser.submit(changelist, action="disable_tasks", _selected_action=found[1], index="0")
+    assert "enabled: False" in _shell(
+        cfg,
+        "from django_celery_beat.models import PeriodicTask\n"
+        "print('enabled:', PeriodicTask.objects.get(name='sessions every 1 s').enabled)",
+    )
+    assert wait_until(
+        lambda: beat_log.read_text().count("DatabaseScheduler: Schedule changed.") > changes,
+        timeout=10,  # beat looks every 5 s
+    )
+    before = beat_log.read_text().count(sent)
+    time.sleep(3)
+    assert beat_log.read_text().count(sent) == before
+    assert procs.Registry(cfg.state_file).load()["beat"].pid == beat_pid

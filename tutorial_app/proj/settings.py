@@ -24,6 +24,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # the beat schedule in the database, edited in the admin (lesson 10): beat reads it when
+    # run with CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+    "django_celery_beat",
     "calc",
     "comments",
     "gallery",
@@ -64,6 +67,9 @@ DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": os.environ.get("DJANGO_DB_PATH", str(BASE_DIR / "db.sqlite3")),
+        # the server, the worker, beat and the notebook all write to this one file: a writer
+        # waits up to 20 s for another's transaction instead of failing "database is locked"
+        "OPTIONS": {"timeout": 20},
     }
 }
 

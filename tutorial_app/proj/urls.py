@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.conf.urls.static import static
+from django.contrib import admin
 from django.urls import include, path
 
 urlpatterns = [
@@ -7,6 +8,7 @@ urlpatterns = [
     path("comments/", include("comments.urls")),
     path("gallery/", include("gallery.urls")),
     path("reports/", include("reports.urls")),
+    path("admin/", admin.site.urls),  # django-celery-beat's schedule among the rest (lesson 10)
     # uploads, served by the development server (DEBUG only: a real server serves them itself)
     *static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT),
 ]
