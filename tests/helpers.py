@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 import urllib.parse
 import urllib.request
@@ -123,3 +125,49 @@ def post_divide(browser, base: str, x, y):
     data = urllib.parse.urlencode({"csrfmiddlewaretoken": token, "x": x, "y": y}).encode()
     request = urllib.request.Request(f"{base}/", data=data, headers={"Referer": f"{base}/"})
     return browser.open(request, timeout=5)
+
+
+READY = "The Celery teaching kit is ready."
+
+
+class Lab:
+    """`python -m classroom lab --no-browser` on a private stack, its output collected."""
+
+    def __init__(self, cfg, env: dict[str, str] | None = None):
+        self.cfg = cfg
+        self.lines: list[str] = []
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "classroom", "lab", "--no-browser"],
+            env={**os.environ, **cfg.env(), **(env or {})},
+            cwd=APP_DIR.parent,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        threading.Thread(target=self._read, daemon=True).start()
+        assert wait_until(lambda: READY in self.output or self.proc.poll() is not None, 90)
+        assert READY in self.output, self.output
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            self.lines.append(line)
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def ctrl_c(self, timeout: float = 60) -> int:
+        self.proc.send_signal(signal.SIGINT)
+        return self.proc.wait(timeout=timeout)
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.ctrl_c()
+
+    @property
+    def url(self) -> str:
+        """The address the lab printed, with its token."""
+        found = re.search(r"JupyterLab\s+(http://\S+)", self.output)
+        assert found, self.output
+        return found[1]

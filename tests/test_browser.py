@@ -148,3 +148,84 @@ def test_flower_lists_the_worker_and_a_task_sent_from_python(page, live_stack):
     assert "FAILURE" in row.inner_text()
     page.goto(f"{live_stack.flower_url}/task/{sent.id}")
     page.wait_for_selector("text=ZeroDivisionError")
+
+
+@pytest.fixture
+def lab(chromium, tmp_path):
+    """`make lab`'s JupyterLab, on a stack of its own. It never saves a notebook: autosave is
+    off in a settings folder of its own, so that a run in the browser leaves the lessons as
+    they are committed."""
+    from classroom import stack
+    from tests.helpers import Lab, make_private_config
+
+    settings = tmp_path / "lab-settings"
+    docmanager = settings / "@jupyterlab" / "docmanager-extension"
+    docmanager.mkdir(parents=True)
+    (docmanager / "plugin.jupyterlab-settings").write_text('{"autosave": false}')
+    cfg = make_private_config(tmp_path / "kit")
+    lab = Lab(cfg, env={"JUPYTERLAB_SETTINGS_DIR": str(settings)})
+    try:
+        yield lab
+    finally:
+        lab.close()
+        stack.down(cfg=cfg)
+
+
+def test_lesson_04_runs_all_in_jupyterlab_and_the_monitor_shows_success(chromium, lab, request):
+    """Run > Run All Cells, as a student does: every cell runs, the TaskMonitor widget (the
+    one rendered in the page, not the kernel's copy) reaches SUCCESS, and the only errors are
+    the ones the lesson raises on purpose."""
+    import nbformat
+
+    from classroom.config import ROOT
+
+    lesson = "notebooks/04_defining_tasks.ipynb"
+    committed = nbformat.read(ROOT / lesson, as_version=4)
+    code_cells = sum(c.cell_type == "code" for c in committed.cells)
+    on_purpose = [
+        o.ename
+        for c in committed.cells
+        if "raises-exception" in c.metadata.get("tags", [])
+        for o in c.outputs
+        if o.output_type == "error"
+    ]
+    tab = chromium.new_page()
+    crashes: list[str] = []
+    tab.on("pageerror", lambda exc: crashes.append(str(exc)))
+    try:
+        tab.goto(lab.url.replace("notebooks/00_setup_check.ipynb", lesson))
+        tab.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+        tab.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']",
+                              timeout=60_000)  # fmt: skip
+        tab.click(".lm-MenuBar-itemLabel:text-is('Run')")
+        tab.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
+        # the monitor's own widget, rendered by ipywidgets in the page, shows the task done
+        tab.wait_for_selector(
+            ".jp-OutputArea-output .widget-html-content:has-text('SUCCESS')", timeout=120_000
+        )
+        # every code cell ran: each prompt holds a number, none is still [*] or empty
+        tab.wait_for_function(
+            """n => {
+              const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')];
+              return prompts.length === n && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
+            }""",
+            arg=code_cells,
+            timeout=240_000,
+        )
+        errors = tab.eval_on_selector_all(
+            ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']",
+            "nodes => nodes.map(n => n.textContent)",
+        )
+        tracebacks = [e for e in errors if "Traceback" in e or "Error" in e.split("\n", 1)[0]]
+        assert len(tracebacks) == len(on_purpose), tracebacks
+        for name, text in zip(on_purpose, tracebacks, strict=True):
+            assert name in text, (name, text)
+        assert crashes == []
+    except Exception:
+        shot = lab.cfg.run_dir / "screenshots" / f"{request.node.name}.png"
+        shot.parent.mkdir(exist_ok=True)
+        tab.screenshot(path=str(shot), full_page=True)
+        print(f"screenshot: {shot}")
+        raise
+    finally:
+        tab.close(run_before_unload=False)

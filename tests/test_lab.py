@@ -4,17 +4,13 @@ stops what the lab started (letting a running task finish), and nothing else."""
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
-import threading
 
 import psutil
 import pytest
 
 from classroom import procs, stack
-from classroom.config import ROOT
 from tests.helpers import (
+    Lab,
     kit_processes,
     make_private_config,
     run_cli,
@@ -22,44 +18,6 @@ from tests.helpers import (
     wait_for_state,
     wait_until,
 )
-
-READY = "The Celery teaching kit is ready."
-
-
-class Lab:
-    """`python -m classroom lab --no-browser` on a private stack, its output collected."""
-
-    def __init__(self, cfg):
-        self.cfg = cfg
-        self.lines: list[str] = []
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "classroom", "lab", "--no-browser"],
-            env={**os.environ, **cfg.env()},
-            cwd=ROOT,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        threading.Thread(target=self._read, daemon=True).start()
-        assert wait_until(lambda: READY in self.output or self.proc.poll() is not None, 90)
-        assert READY in self.output, self.output
-
-    def _read(self) -> None:
-        for line in self.proc.stdout:
-            self.lines.append(line)
-
-    @property
-    def output(self) -> str:
-        return "".join(self.lines)
-
-    def ctrl_c(self, timeout: float = 60) -> int:
-        self.proc.send_signal(signal.SIGINT)
-        return self.proc.wait(timeout=timeout)
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.ctrl_c()
 
 
 @pytest.fixture

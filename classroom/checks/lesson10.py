@@ -191,8 +191,8 @@ from classroom import stack
 from classroom.workspace import add_settings
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 add_settings('CELERY_BEAT_SCHEDULER = "{DATABASE_SCHEDULER}"')
-stack.up(["beat"])
-"""
+stack.restart("beat")
+"""  # the lesson's cell before the exercise
 
 
 def _q3(fields: str, save: bool = True) -> str:
