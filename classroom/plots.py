@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import statistics
 
 
@@ -56,4 +57,62 @@ def side_by_side(images: dict[str, bytes]) -> None:
         kb = len(images[label]) / 1000
         ax.set_title(f"{label}\n{image.width} × {image.height} px, {kb:,.0f} kB", fontsize=9)
         ax.axis("off")
+    plt.show()
+
+
+STATE_COLOURS = {"SUCCESS": "#16a34a", "FAILURE": "#dc2626", "REVOKED": "#9333ea"}
+
+
+def workflow_stages(result) -> list[list]:
+    """A workflow's tasks, read back from its last result, stage by stage in the order they ran:
+    a chain's result points at the one before through `.parent`, a chord's callback at its
+    group, whose `.results` are the tasks that ran side by side."""
+    from celery.result import GroupResult
+
+    stages, node, seen = [], result, 0
+    while node is not None and seen < 100:  # a bound, for a cycle nobody should build
+        stages.append(list(node.results) if isinstance(node, GroupResult) else [node])
+        node, seen = node.parent, seen + 1
+    return stages[::-1]
+
+
+def workflow(result, title: str = "") -> None:
+    """The graph of a workflow, drawn from the real results: one box per task (its name, its
+    arguments, what it returned, coloured by its state), stages from left to right, and an arrow
+    wherever a result was passed on."""
+    import matplotlib.pyplot as plt
+
+    stages = workflow_stages(result)
+    tallest = max(len(stage) for stage in stages)
+    _, ax = plt.subplots(figsize=(min(2.6 * len(stages) + 1, 11), 0.75 * tallest + 1.2))
+    where: list[list[tuple[float, float]]] = []
+    for x, stage in enumerate(stages):
+        ys = [(tallest - 1) / 2 - i + (len(stage) - 1) / 2 for i in range(len(stage))]
+        where.append([(x, y) for y in ys])
+        for member, y in zip(stage, ys, strict=True):
+            state = member.state
+            args = ", ".join(repr(a) for a in (member.args or []))
+            if len(args) > 22:
+                args = args[:20] + "…"
+            # a task that never ran has no name stored: a chord's callback after a failure
+            call = f"{member.name.rsplit('.', 1)[-1]}({args})" if member.name else "(never ran)"
+            outcome = member.result if state in ("SUCCESS", "FAILURE") else state
+            if isinstance(outcome, BaseException):
+                outcome = type(outcome).__name__
+            ax.text(
+                x, y, f"{call}\n→ {outcome}", ha="center", va="center", fontsize=9,
+                bbox={"boxstyle": "round,pad=0.4", "fc": "white",
+                      "ec": STATE_COLOURS.get(state, "#6b7280"), "lw": 2},
+            )  # fmt: skip
+    for before, after in itertools.pairwise(where):
+        for x0, y0 in before:
+            for x1, y1 in after:
+                ax.annotate(
+                    "", (x1 - 0.3, y1), (x0 + 0.3, y0),
+                    arrowprops={"arrowstyle": "->", "color": "#374151"},
+                )  # fmt: skip
+    ax.set_xlim(-0.6, len(stages) - 0.4)
+    ax.set_ylim(-0.8, tallest - 0.2)
+    ax.set_title(title or f"{sum(len(s) for s in stages)} tasks, read back from the results")
+    ax.axis("off")
     plt.show()
