@@ -73,3 +73,12 @@ def test_a_chord_needs_a_result_backend(monkeypatch, live_stack):
     with pytest.raises(NotImplementedError, match="Starting chords requires a result backend"):
         chord(header, app.signature("calc.tasks.xsum"), app=app).delay()
     assert time.monotonic() - before < 1  # refused before anything is sent
+
+
+def test_waiting_for_a_task_inside_a_task_is_refused_on_the_worker():
+    from calc.tasks import sum_then_double
+
+    sent = sum_then_double.delay(2, 3)
+    with pytest.raises(RuntimeError, match=r"Never call result\.get\(\) within a task!"):
+        sent.get(timeout=15)
+    assert (chain(add.s(2, 3), mul.s(2)).delay().get(timeout=15)) == 10  # the chain that fixes it

@@ -35,6 +35,14 @@ def xsum(numbers):
 
 
 @shared_task
+def sum_then_double(x, y):
+    """Lesson 11's pitfall, on purpose: a task that sends another and waits for its result.
+    The worker refuses (RuntimeError): a chain, add.s(x, y) | mul.s(2), does it right."""
+    total = add.delay(x, y).get(timeout=10)
+    return total * 2
+
+
+@shared_task
 def record_failure(request, exc, traceback):
     """An error callback (link_error). With these three arguments, the worker whose task failed
     calls it at once, in the same process: `request` is the failed task's, `exc` its error."""
