@@ -67,9 +67,11 @@ DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": os.environ.get("DJANGO_DB_PATH", str(BASE_DIR / "db.sqlite3")),
-        # the server, the worker, beat and the notebook all write to this one file: a writer
-        # waits up to 20 s for another's transaction instead of failing "database is locked"
-        "OPTIONS": {"timeout": 20},
+        # the server, the worker, beat and the notebook all write to this one file. A writer
+        # waits up to 20 s for another's transaction instead of failing "database is locked",
+        # and a transaction takes the write lock when it begins (IMMEDIATE): one that read first
+        # and wrote later could not wait, SQLite would refuse it at once
+        "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
     }
 }
 
