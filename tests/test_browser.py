@@ -155,7 +155,11 @@ def lab(chromium, tmp_path):
     """`make lab`'s JupyterLab, on a stack of its own. It never saves a notebook: autosave is
     off in a settings folder of its own, so that a run in the browser leaves the lessons as
     they are committed."""
+    import subprocess
+    import sys
+
     from classroom import stack
+    from classroom.config import ROOT
     from tests.helpers import Lab, make_private_config
 
     settings = tmp_path / "lab-settings"
@@ -163,7 +167,18 @@ def lab(chromium, tmp_path):
     docmanager.mkdir(parents=True)
     (docmanager / "plugin.jupyterlab-settings").write_text('{"autosave": false}')
     cfg = make_private_config(tmp_path / "kit")
-    lab = Lab(cfg, env={"JUPYTERLAB_SETTINGS_DIR": str(settings)})
+    # the lessons trusted, as a learner's own lab trusts what it ran: JupyterLab renders a
+    # widget (the TaskMonitor) only in a trusted notebook, and falls back to its static copy
+    data = {"JUPYTER_DATA_DIR": str(tmp_path / "jupyter-data")}
+    lessons = sorted(str(p) for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    subprocess.run(
+        [sys.executable, "-m", "jupyter", "trust", *lessons],
+        env={**os.environ, **data}, check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    # and its layout kept apart too: a lab restores the tabs of the last one, from the user's
+    # own folder otherwise
+    workspaces = {"JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "lab-workspaces")}
+    lab = Lab(cfg, env={"JUPYTERLAB_SETTINGS_DIR": str(settings), **data, **workspaces})
     try:
         yield lab
     finally:
@@ -222,6 +237,18 @@ def test_lesson_04_runs_all_in_jupyterlab_and_the_monitor_shows_success(chromium
             assert name in text, (name, text)
         assert crashes == []
     except Exception:
+        # what stopped Run All: the first output with a traceback, as the page shows it
+        stderr = tab.eval_on_selector_all(
+            ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']",
+            "nodes => nodes.map(n => n.textContent)",
+        )
+        print("errors in the page:", [e[-1500:] for e in stderr])
+        widgets = tab.eval_on_selector_all(
+            ".jp-OutputArea-output",
+            "nodes => nodes.filter(n => n.textContent.includes('Queue'))"
+            ".map(n => n.outerHTML.slice(0, 600))",
+        )
+        print("outputs in the page:", [w for w in widgets if "Queue" in w or "Workers" in w])
         shot = lab.cfg.run_dir / "screenshots" / f"{request.node.name}.png"
         shot.parent.mkdir(exist_ok=True)
         tab.screenshot(path=str(shot), full_page=True)
@@ -229,3 +256,41 @@ def test_lesson_04_runs_all_in_jupyterlab_and_the_monitor_shows_success(chromium
         raise
     finally:
         tab.close(run_before_unload=False)
+
+
+def test_the_reports_page_and_the_admins_periodic_tasks_as_a_staff_user_sees_them(page, live_stack):
+    """Lesson 10's pages: the schedules on /reports/, then the admin's log-in and its list of
+    periodic tasks (django-celery-beat), clicked through as a person does."""
+    import secrets
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.contrib.auth import get_user_model
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+    def make_rows() -> str:
+        password = secrets.token_urlsafe(9)
+        user, _ = get_user_model().objects.get_or_create(username="browser-admin")
+        user.is_staff = user.is_superuser = True
+        user.set_password(password)
+        user.save()
+        every, _ = IntervalSchedule.objects.get_or_create(every=30, period="seconds")
+        PeriodicTask.objects.update_or_create(
+            name="browser test row",
+            defaults={"task": "reports.tasks.clear_expired_sessions", "interval": every},
+        )
+        return password
+
+    # Playwright's sync API runs an event loop in this thread, where Django refuses its ORM
+    with ThreadPoolExecutor(1) as pool:
+        password = pool.submit(make_rows).result(timeout=30)
+    page.goto(live_stack.django_url + "/reports/")
+    body = page.inner_text("body")
+    assert "crontab 0 6 * * * (minute hour day month weekday)" in body
+    assert "browser test row" in body and "every 30 seconds" in body
+    page.click("text=Django's admin")
+    page.fill("#id_username", "browser-admin")
+    page.fill("#id_password", password)
+    page.click("input[type=submit]")
+    page.wait_for_selector("#result_list")
+    assert page.url.endswith("/admin/django_celery_beat/periodictask/")
+    assert page.locator("#result_list a", has_text="browser test row").count() == 1
