@@ -6,7 +6,17 @@ from calc.tasks import add
 from classroom import show
 
 
-def test_the_log_shows_only_the_current_start_and_filters(live_stack):
+@pytest.fixture
+def fresh_worker(live_stack):
+    """The worker, started again: what it logged since is short, whatever ran before (the log
+    helpers read its last 400 lines, which a long test run fills with tracebacks)."""
+    from classroom import stack
+
+    stack.restart("worker", cfg=live_stack, tie_to_parent=True)
+    return live_stack
+
+
+def test_the_log_shows_only_the_current_start_and_filters(fresh_worker):
     result = add.delay(1, 2)
     result.get(timeout=10)
     log = show.log("worker", lines=400)
@@ -34,7 +44,7 @@ def test_redis_keys_lists_a_result_with_its_ttl(live_stack):
     assert "no keys match" in show.redis_keys("no-such-key-*")
 
 
-def test_the_log_from_an_anchor_starts_at_the_banner(live_stack):
+def test_the_log_from_an_anchor_starts_at_the_banner(fresh_worker):
     banner = show.log("worker", lines=3, after="-------------- ")
     assert banner.splitlines()[0].lstrip().startswith("-------------- worker@")
     assert len(banner.splitlines()) == 3

@@ -8,10 +8,11 @@ from celery import chain, chord, group
 from celery.exceptions import ChordError
 from celery.result import AsyncResult
 
-from calc.tasks import add, divide, mul, record_failure, xsum
+from calc.tasks import add, divide
 from classroom.plots import workflow_stages
 from classroom.services import worker_hostname
 from tests.helpers import wait_until
+from workflows.tasks import mul, record_failure, xsum
 
 pytestmark = pytest.mark.usefixtures("live_stack")
 
@@ -68,15 +69,15 @@ def test_a_chord_needs_a_result_backend(monkeypatch, live_stack):
 
     monkeypatch.delenv("CELERY_RESULT_BACKEND", raising=False)  # it wins over the app's own
     app = Celery("no_backend", broker=live_stack.redis_url, set_as_current=False)
-    header = [app.signature("calc.tasks.mul", (1, 1))]
+    header = [app.signature("workflows.tasks.mul", (1, 1))]
     before = time.monotonic()
     with pytest.raises(NotImplementedError, match="Starting chords requires a result backend"):
-        chord(header, app.signature("calc.tasks.xsum"), app=app).delay()
+        chord(header, app.signature("workflows.tasks.xsum"), app=app).delay()
     assert time.monotonic() - before < 1  # refused before anything is sent
 
 
 def test_waiting_for_a_task_inside_a_task_is_refused_on_the_worker():
-    from calc.tasks import sum_then_double
+    from workflows.tasks import sum_then_double
 
     sent = sum_then_double.delay(2, 3)
     with pytest.raises(RuntimeError, match=r"Never call result\.get\(\) within a task!"):

@@ -9,7 +9,8 @@ from ..services import worker_hostname
 
 GIVEN = """
 from celery import chain, chord, group
-from calc.tasks import add, mul, xsum
+from calc.tasks import add
+from workflows.tasks import mul, xsum
 """
 TIMEOUT = 20.0  # seconds for one workflow of the check: a few tiny tasks
 
@@ -199,7 +200,7 @@ def check_q2(q2, ns):
                 f"sum_of_squares({n}) gave {got!r}, not {sum(i * i for i in range(1, n + 1))}: "
                 f"the squares the worker computed were of {[a[0] for a in squares if a]}."
             )
-        if len(stages) != 2 or [m.name for m in stages[1]] != ["calc.tasks.xsum"]:
+        if len(stages) != 2 or [m.name for m in stages[1]] != ["workflows.tasks.xsum"]:
             raise Incorrect("the worker did not run one xsum after the squares: use a chord.")
         if squares != [(i, i) for i in range(1, n + 1)]:
             raise Incorrect(f"the group's tasks had the arguments {squares}.")

@@ -19,31 +19,3 @@ def divide(x, y):
 def add(x, y):
     """A tiny, fast task: handy for round trips and throughput."""
     return x + y
-
-
-# Lesson 11's workflows: the building blocks of Celery's own canvas examples.
-@shared_task
-def mul(x, y):
-    """x times y: with add, enough for a chain, (2 + 2) × 4."""
-    return x * y
-
-
-@shared_task
-def xsum(numbers):
-    """The sum of a list: a chord's callback gets its group's results as one list."""
-    return sum(numbers)
-
-
-@shared_task
-def sum_then_double(x, y):
-    """Lesson 11's pitfall, on purpose: a task that sends another and waits for its result.
-    The worker refuses (RuntimeError): a chain, add.s(x, y) | mul.s(2), does it right."""
-    total = add.delay(x, y).get(timeout=10)
-    return total * 2
-
-
-@shared_task
-def record_failure(request, exc, traceback):
-    """An error callback (link_error). With these three arguments, the worker whose task failed
-    calls it at once, in the same process: `request` is the failed task's, `exc` its error."""
-    logger.error("record_failure: %s[%s] raised %r", request.task, request.id, exc)

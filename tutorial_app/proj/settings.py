@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "comments",
     "gallery",
     "reports",
+    "workflows",
     "playground",
 ]
 
