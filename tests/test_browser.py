@@ -210,10 +210,17 @@ def test_lesson_04_runs_all_in_jupyterlab_and_the_monitor_shows_success(chromium
     try:
         tab.goto(lab.url.replace("notebooks/00_setup_check.ipynb", lesson))
         tab.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
-        tab.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']",
-                              timeout=60_000)  # fmt: skip
+        # the kernel connected and idle, as the status bar says: a Run All clicked before that
+        # runs nothing (seen on a loaded machine)
+        tab.wait_for_selector(".jp-StatusBar-Widget:has-text('Python 3 (ipykernel) | Idle')",
+                              timeout=90_000)  # fmt: skip
         tab.click(".lm-MenuBar-itemLabel:text-is('Run')")
         tab.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
+        tab.wait_for_function(
+            "sel => /\\[(\\*|\\d+)\\]/.test(document.querySelector(sel).textContent)",
+            arg=".jp-CodeCell .jp-InputPrompt",
+            timeout=60_000,
+        )  # the first cell started: [*] or [1]
         # the monitor's own widget, rendered by ipywidgets in the page, shows the task done
         tab.wait_for_selector(
             ".jp-OutputArea-output .widget-html-content:has-text('SUCCESS')", timeout=120_000
