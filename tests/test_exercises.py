@@ -1,6 +1,7 @@
 """Every exercise check can fail: its stub fails it, and its solution passes it, live."""
 
 import json
+import linecache
 
 import pytest
 
@@ -28,9 +29,14 @@ def _leave_the_shared_stack_as_the_lessons_expect():
 
 
 def _run(exercise: Exercise, code: str) -> dict:
+    """Run the given code, then the answer, as a notebook's cells: like IPython, keep each
+    cell's source in linecache, where inspect.getsource finds a function's (lesson 13's checks
+    read the learner's tests that way)."""
     namespace = {"____": ____, "__name__": "__main__"}
-    exec(exercise.given, namespace)
-    exec(code, namespace)
+    for number, source in enumerate((exercise.given, code)):
+        filename = f"<cell {exercise.key}.{number}>"
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        exec(compile(source, filename, "exec"), namespace)
     return namespace
 
 

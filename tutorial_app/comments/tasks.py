@@ -7,6 +7,7 @@ from celery.utils.log import get_task_logger
 from django.core.mail import EmailMessage
 
 from . import flaky
+from .mentions import parse_mentions
 from .models import Comment, MentionNotice
 
 logger = get_task_logger(__name__)
@@ -79,3 +80,13 @@ def export_comments_safely(seconds):
     idempotent: it writes nothing a second run would duplicate."""
     time.sleep(seconds)
     return f"exported after {seconds} s"
+
+
+# Lesson 13, testing Celery code ----------------------------------------------------------
+
+
+@shared_task
+def mentioned_names(text):
+    """The @names a draft comment mentions, each once, in order: what the comment form could
+    show while you type. A list, so that it travels as JSON; a set would not."""
+    return parse_mentions(text)
