@@ -116,3 +116,46 @@ def workflow(result, title: str = "") -> None:
     ax.set_title(title or f"{sum(len(s) for s in stages)} tasks, read back from the results")
     ax.axis("off")
     plt.show()
+
+
+def finish_times(trials: dict[str, list[tuple[str, str, float]]], title: str = "") -> None:
+    """One row per trial: each task a mark at the second it finished, after all were sent; a
+    square for a long task, a dot for a short one, coloured by the worker that ran it.
+    `trials` maps a label to (task, worker, seconds) triples, the long task's name first."""
+    import matplotlib.pyplot as plt
+
+    _, ax = plt.subplots(figsize=(8, 0.8 * len(trials) + 1.2))
+    workers = sorted({w for runs in trials.values() for _, w, _ in runs})
+    colours = dict(zip(workers, ("#2563eb", "#ea580c", "#16a34a", "#9333ea"), strict=False))
+    long_task = next(iter(trials.values()))[0][0]
+    for row, runs in enumerate(trials.values()):
+        for task, worker, seconds in runs:
+            ax.plot(seconds, row, "s" if task == long_task else "o", ms=9 if task == long_task
+                    else 6, color=colours[worker], alpha=0.8)  # fmt: skip
+        stuck = sum(1 for task, _, s in runs if task != long_task and s > 0.5)
+        ax.annotate(f"{stuck} short task(s) waited", (max(s for *_, s in runs), row),
+                    xytext=(10, -4), textcoords="offset points")  # fmt: skip
+    for worker, colour in colours.items():
+        ax.plot([], [], "o", color=colour, label=worker)
+    ax.legend(loc="lower right", frameon=False, ncols=len(colours), bbox_to_anchor=(1, 1))
+    ax.set(yticks=list(range(len(trials))), yticklabels=list(trials),
+           ylim=(len(trials) - 0.5, -0.5), xlabel="finished, seconds after all were sent",
+           title=title)  # fmt: skip
+    ax.set_xlim(-0.1, max(s for runs in trials.values() for *_, s in runs) * 1.6)
+    ax.spines[["top", "right"]].set_visible(False)
+    plt.show()
+
+
+def wall_times(runs: dict[str, float], title: str = "") -> None:
+    """One bar per run: how long the whole batch took, in seconds."""
+    import matplotlib.pyplot as plt
+
+    _, ax = plt.subplots(figsize=(8, 0.5 * len(runs) + 1))
+    ax.barh(list(runs), list(runs.values()), color="#2563eb", alpha=0.6, height=0.5)
+    for row, seconds in enumerate(runs.values()):
+        ax.annotate(f"{seconds:.1f} s", (seconds, row), xytext=(6, -4), textcoords="offset points")
+    ax.invert_yaxis()
+    ax.set(xlabel="seconds for the whole batch", title=title)
+    ax.set_xlim(0, max(runs.values()) * 1.25)
+    ax.spines[["top", "right"]].set_visible(False)
+    plt.show()

@@ -329,7 +329,8 @@ def _down_locked(
 ) -> list[str]:
     registry = procs.Registry(cfg.state_file)
     records = registry.load()
-    chosen = [r for n, r in records.items() if n in targets]
+    # everything: the learner's own workers too (classroom.workers, "worker:<name>")
+    chosen = [r for n, r in records.items() if n in targets or (sweep and n not in ALL)]
     # what really runs; a stale record is only dropped (procs.stop says so), never "stopped"
     running = [r.service for r in chosen if procs.running(r, cfg.run_dir)]
     # clients first, so that a worker's warm shutdown can still reach Redis
@@ -349,7 +350,7 @@ def _down_locked(
 
 
 def _grace(record: procs.ProcessRecord) -> float:
-    svc = ALL.get(record.service)
+    svc = ALL.get(record.service.split(":")[0])  # "worker:thumbs", a learner's: a worker's
     return svc.stop_grace if svc else STOP_TIMEOUT
 
 

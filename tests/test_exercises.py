@@ -18,11 +18,12 @@ def _leave_the_shared_stack_as_the_lessons_expect():
     """Exercises change the worker (a setting, a grown pool): the lessons that run after these
     tests, on the same stack, start from the kit's defaults again."""
     yield
-    from classroom import stack
+    from classroom import stack, workers
     from classroom.workspace import local_settings_file
 
     cfg = Config.from_env()
     local_settings_file(cfg).unlink(missing_ok=True)
+    workers.stop(cfg=cfg)  # 12.1 starts a worker of the learner's
     stack.down(["beat"], cfg=cfg)  # 10.1 starts it, with a schedule every few seconds
     if any(s.name == "worker" and s.ok for s in stack.status(cfg=cfg)):
         stack.restart("worker", cfg=cfg, tie_to_parent=True)
