@@ -137,7 +137,7 @@ def finish_times(trials: dict[str, list[tuple[str, str, float]]], title: str = "
                     xytext=(10, -4), textcoords="offset points")  # fmt: skip
     for worker, colour in colours.items():
         ax.plot([], [], "o", color=colour, label=worker)
-    ax.legend(loc="lower right", frameon=False, ncols=len(colours), bbox_to_anchor=(1, 1))
+    ax.legend(title="worker", loc="upper left", frameon=False, bbox_to_anchor=(1.0, 1.0))
     ax.set(yticks=list(range(len(trials))), yticklabels=list(trials),
            ylim=(len(trials) - 0.5, -0.5), xlabel="finished, seconds after all were sent",
            title=title)  # fmt: skip
