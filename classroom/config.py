@@ -20,6 +20,8 @@ EXPECTED_TASKS = (
 )
 LOCK_FILE = ROOT / "requirements.lock"
 
+LOOPBACK = "127.0.0.1"
+
 DEFAULT_PORTS = {"REDIS_PORT": 6390, "FLOWER_PORT": 5555, "DJANGO_PORT": 8000, "LAB_PORT": 8888}
 
 
@@ -32,6 +34,18 @@ def _port(env: dict[str, str], name: str) -> int:
     if not 1024 <= port <= 65535:
         raise ValueError(f"{name}={port} is outside 1024-65535; choose another port.")
     return port
+
+
+def _address(raw: str) -> str:
+    import ipaddress
+
+    try:
+        return str(ipaddress.ip_address(raw))
+    except ValueError:
+        raise ValueError(
+            f"CLASSROOM_LISTEN={raw!r} is not an IP address. Leave it unset (127.0.0.1, this "
+            "machine only); inside a container, 0.0.0.0."
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -52,6 +66,10 @@ class Config:
     # the kit's source, and per stack, so that a test run never overwrites a learner's work.
     # By default, in the run directory; `make lab`'s is workspace/ at the top of the kit.
     workspace: Path = None  # type: ignore[assignment]
+    # Where Flower, Django and JupyterLab listen: loopback, always, on a laptop. Inside a
+    # container (docker-compose.yml's lab), 0.0.0.0, so that the ports compose publishes (on the
+    # host's loopback) reach them: CLASSROOM_LISTEN.
+    listen: str = LOOPBACK
 
     def __post_init__(self) -> None:
         if self.workspace is None:
@@ -69,6 +87,7 @@ class Config:
             lab_port=_port(env, "LAB_PORT"),
             external_redis_url=env.get("CLASSROOM_REDIS_URL") or None,
             workspace=Path(env.get("CLASSROOM_WORKSPACE") or ROOT / "workspace").resolve(),
+            listen=_address(env.get("CLASSROOM_LISTEN") or LOOPBACK),
         )
 
     @property
@@ -131,6 +150,7 @@ class Config:
             "DJANGO_PORT": str(self.django_port),
             "LAB_PORT": str(self.lab_port),
             **({"CLASSROOM_REDIS_URL": self.external_redis_url} if self.external_redis_url else {}),
+            **({"CLASSROOM_LISTEN": self.listen} if self.listen != LOOPBACK else {}),
             "PYTHONPATH": os.pathsep.join([str(ROOT), str(APP_DIR)]),
             # The venv's celery and python first, whoever started us.
             "PATH": bin_dir + (os.pathsep + path if path else ""),

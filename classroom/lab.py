@@ -66,7 +66,7 @@ def run(cfg: Config, open_browser: bool = True) -> int:
         token = secrets.token_hex(16)
         cmd = [
             sys.executable, "-m", "jupyter", "lab",
-            "--ip=127.0.0.1", f"--port={cfg.lab_port}", "--port-retries=0",
+            f"--ip={cfg.listen}", f"--port={cfg.lab_port}", "--port-retries=0",
             f"--ServerApp.root_dir={ROOT}", f"--IdentityProvider.token={token}",
             f"--LabApp.default_url=/lab/tree/{FIRST_LESSON}",
         ]  # fmt: skip

