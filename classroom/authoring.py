@@ -31,6 +31,8 @@ def as_a_learner_sees_it(text: str, cfg: Config) -> str:
         (cfg.flower_port, DEFAULT_PORTS["FLOWER_PORT"]),
         (cfg.django_port, DEFAULT_PORTS["DJANGO_PORT"]),
         (cfg.lab_port, DEFAULT_PORTS["LAB_PORT"]),
+        (cfg.amqp_port, DEFAULT_PORTS["AMQP_PORT"]),
+        (cfg.amqp_ui_port, DEFAULT_PORTS["AMQP_UI_PORT"]),
     ):
         text = re.sub(rf"((?:127\.0\.0\.1|localhost):|port ){port}\b", rf"\g<1>{default}", text)
     text = text.replace(str(cfg.workspace), "workspace").replace(str(cfg.run_dir), ".run")

@@ -53,15 +53,18 @@ def control_app(broker_url: str):
     return app
 
 
-def worker_pings(cfg: Config, timeout: float = 1.0, only: str | None = None) -> list[str]:
-    """Names of the workers that answer a ping on this stack's broker.
+def worker_pings(
+    cfg: Config, timeout: float = 1.0, only: str | None = None, broker_url: str | None = None
+) -> list[str]:
+    """Names of the workers that answer a ping on this stack's broker (or on `broker_url`: a
+    worker hears remote control on its own broker, RabbitMQ's for lesson 14's).
 
     Without `only` this waits the whole timeout (any number of workers may answer); with it,
     it returns at the first reply, in milliseconds.
     """
     from kombu.exceptions import OperationalError
 
-    app = control_app(cfg.redis_url)
+    app = control_app(broker_url or cfg.redis_url)
     try:
         # a fresh connection each time: a late reply to an earlier ping can't be mistaken
         with app.connection_for_write() as conn:

@@ -22,7 +22,14 @@ LOCK_FILE = ROOT / "requirements.lock"
 
 LOOPBACK = "127.0.0.1"
 
-DEFAULT_PORTS = {"REDIS_PORT": 6390, "FLOWER_PORT": 5555, "DJANGO_PORT": 8000, "LAB_PORT": 8888}
+DEFAULT_PORTS = {
+    "REDIS_PORT": 6390, "FLOWER_PORT": 5555, "DJANGO_PORT": 8000, "LAB_PORT": 8888,
+    # RabbitMQ, optional (lesson 14): AMQP, its management UI, Erlang's port mapper (epmd) and
+    # its distribution port. Not the ports of a system RabbitMQ (5672, 4369, 25672: Debian's
+    # starts as soon as it is installed), so that the kit never meets one it did not start. The
+    # UI keeps RabbitMQ's usual 15672: a system node has no UI unless someone enabled it.
+    "AMQP_PORT": 5682, "AMQP_UI_PORT": 15672, "EPMD_PORT": 4379, "AMQP_DIST_PORT": 25682,
+}  # fmt: skip
 
 
 def _port(env: dict[str, str], name: str) -> int:
@@ -57,6 +64,10 @@ class Config:
     flower_port: int = DEFAULT_PORTS["FLOWER_PORT"]
     django_port: int = DEFAULT_PORTS["DJANGO_PORT"]
     lab_port: int = DEFAULT_PORTS["LAB_PORT"]
+    amqp_port: int = DEFAULT_PORTS["AMQP_PORT"]
+    amqp_ui_port: int = DEFAULT_PORTS["AMQP_UI_PORT"]
+    epmd_port: int = DEFAULT_PORTS["EPMD_PORT"]
+    amqp_dist_port: int = DEFAULT_PORTS["AMQP_DIST_PORT"]
     # A Redis somebody else runs (docker-compose, an instructor's server): used, never started,
     # stopped or wiped by the kit.
     external_redis_url: str | None = None
@@ -85,6 +96,10 @@ class Config:
             flower_port=_port(env, "FLOWER_PORT"),
             django_port=_port(env, "DJANGO_PORT"),
             lab_port=_port(env, "LAB_PORT"),
+            amqp_port=_port(env, "AMQP_PORT"),
+            amqp_ui_port=_port(env, "AMQP_UI_PORT"),
+            epmd_port=_port(env, "EPMD_PORT"),
+            amqp_dist_port=_port(env, "AMQP_DIST_PORT"),
             external_redis_url=env.get("CLASSROOM_REDIS_URL") or None,
             workspace=Path(env.get("CLASSROOM_WORKSPACE") or ROOT / "workspace").resolve(),
             listen=_address(env.get("CLASSROOM_LISTEN") or LOOPBACK),
@@ -93,6 +108,19 @@ class Config:
     @property
     def redis_url(self) -> str:
         return self.external_redis_url or f"redis://127.0.0.1:{self.redis_port}/0"
+
+    @property
+    def amqp_url(self) -> str:
+        """The kit's RabbitMQ, for Celery (RabbitMQ lets guest in from this machine only)."""
+        return f"amqp://guest:guest@127.0.0.1:{self.amqp_port}//"
+
+    @property
+    def rabbitmq_ui_url(self) -> str:
+        return f"http://127.0.0.1:{self.amqp_ui_port}"
+
+    @property
+    def rabbitmq_dir(self) -> Path:
+        return self.run_dir / "rabbitmq"
 
     @property
     def flower_url(self) -> str:
@@ -149,6 +177,10 @@ class Config:
             "FLOWER_PORT": str(self.flower_port),
             "DJANGO_PORT": str(self.django_port),
             "LAB_PORT": str(self.lab_port),
+            "AMQP_PORT": str(self.amqp_port),
+            "AMQP_UI_PORT": str(self.amqp_ui_port),
+            "EPMD_PORT": str(self.epmd_port),
+            "AMQP_DIST_PORT": str(self.amqp_dist_port),
             **({"CLASSROOM_REDIS_URL": self.external_redis_url} if self.external_redis_url else {}),
             **({"CLASSROOM_LISTEN": self.listen} if self.listen != LOOPBACK else {}),
             "PYTHONPATH": os.pathsep.join([str(ROOT), str(APP_DIR)]),

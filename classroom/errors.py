@@ -43,6 +43,16 @@ class RedisNotFound(ClassroomError):
         )
 
 
+class RabbitMQNotFound(ClassroomError):
+    def __init__(self) -> None:
+        super().__init__(
+            "RabbitMQ is not installed here, so lesson 14's RabbitMQ part cannot run; the rest "
+            "of the course does not need it. Install it, then run the cell again: Debian/Ubuntu "
+            "`sudo apt-get install rabbitmq-server`, macOS `brew install rabbitmq`. The kit "
+            "starts its own, on ports of its own; it never uses the system's service."
+        )
+
+
 class BrokerUnavailable(ClassroomError):
     def __init__(self, url: str, detail: str = ""):
         extra = f" ({detail})" if detail else ""

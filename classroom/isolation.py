@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .config import Config
+from .config import DEFAULT_PORTS, Config
 from .ports import free_port
 
 
@@ -15,7 +15,7 @@ def isolated_config(run_dir: Path) -> Config:
     """A Config for a private stack in `run_dir`, and this process's environment set to it."""
     os.environ["CLASSROOM_RUN_DIR"] = str(run_dir)
     os.environ["CLASSROOM_WORKSPACE"] = str(run_dir / "workspace")  # never the learner's
-    for name in ("REDIS_PORT", "FLOWER_PORT", "DJANGO_PORT", "LAB_PORT"):
+    for name in DEFAULT_PORTS:
         os.environ[name] = str(free_port())
     os.environ.pop("CLASSROOM_REDIS_URL", None)
     cfg = Config.from_env()

@@ -102,11 +102,15 @@ def _with_dependencies(names: Iterable[str] | None, beat: bool = False) -> list[
         wanted.append("beat")
     if any(ALL[n].needs_redis for n in wanted) and "redis" not in wanted:
         wanted.insert(0, "redis")
+    for needed in {d for n in list(wanted) for d in ALL[n].needs}:
+        if needed not in wanted:
+            wanted.append(needed)
     return sorted(wanted, key=list(ALL).index)  # dependency order: redis first
 
 
 def _service_env(cfg: Config, svc: Service) -> dict[str, str]:
-    return {**os.environ, **cfg.env(), **svc.extra_env, procs.MARKER: svc.name}
+    own = svc.env(cfg) if svc.env else {}
+    return {**os.environ, **cfg.env(), **svc.extra_env, **own, procs.MARKER: svc.name}
 
 
 def _live_records(cfg: Config, say: Callable[[str], None] | None = None):
@@ -228,6 +232,8 @@ def _start(
     preparing: dict[str, procs.ProcessRecord] = {}
     starting: dict[str, float] = {}
     redis_ready = all(s.name != "redis" for s in to_start)
+    names_starting = {s.name for s in to_start}
+    ready: set[str] = set()
     t0 = time.monotonic()
     deadline = t0 + timeout
 
@@ -244,6 +250,8 @@ def _start(
     while pending or preparing or starting:
         for svc in list(pending):
             if svc.needs_redis and not redis_ready:
+                continue
+            if any(n in names_starting and n not in ready for n in svc.needs):
                 continue
             pending.remove(svc)
             if svc.prepare:
@@ -283,6 +291,7 @@ def _start(
             if svc.probe(cfg):
                 took = time.monotonic() - starting.pop(name)
                 say(f"✓ {name:<8} started   {svc.address(cfg) or ''} (ready in {took:.1f} s)")
+                ready.add(name)
                 if name == "redis":
                     redis_ready = True
 
@@ -334,8 +343,9 @@ def _down_locked(
     # what really runs; a stale record is only dropped (procs.stop says so), never "stopped"
     running = [r.service for r in chosen if procs.running(r, cfg.run_dir)]
     # clients first, so that a worker's warm shutdown can still reach Redis
-    _stop(cfg, [r for r in chosen if r.service != "redis"], timeout, say)
-    _stop(cfg, [r for r in chosen if r.service == "redis"], timeout, say)
+    last = ("redis", "epmd")  # what the others talk to, while they stop
+    _stop(cfg, [r for r in chosen if r.service not in last], timeout, say)
+    _stop(cfg, [r for r in chosen if r.service in last], timeout, say)
     for record in chosen:
         del records[record.service]
     registry.save(records)

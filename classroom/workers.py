@@ -36,6 +36,7 @@ class Worker:
     hostname: str  # thumbs@machine, as Flower and `celery inspect` show it
     record: procs.ProcessRecord
     cfg: Config
+    broker_url: str | None = None  # when it is not the kit's Redis (-b amqp://...)
 
     @property
     def log_file(self) -> Path:
@@ -54,6 +55,16 @@ class Worker:
     def stop(self) -> None:
         stop(self.hostname.split("@")[0], cfg=self.cfg)
 
+    def kill(self) -> None:
+        """SIGKILL to the whole worker, its pool too, as when a machine loses power: no warm
+        shutdown, no message handed back. Only its own processes, proven the kit's."""
+        import signal
+
+        found = procs._ours_in_group(self.record.pgid, self.cfg.run_dir)
+        procs._signal(found, signal.SIGKILL)
+        procs._gone(found, 5.0)
+        stop(self.hostname.split("@")[0], cfg=self.cfg)  # forget its record
+
     def __repr__(self) -> str:
         return f"<Worker {self.hostname}, pid {self.record.pid}>"
 
@@ -68,6 +79,16 @@ def _node_name(args: list[str]) -> str:
             name = arg.split("=", 1)[1]
     host = socket.gethostname()
     return name.replace("%h", host).replace("%n", host.split(".")[0])
+
+
+def _broker(args: list[str]) -> str | None:
+    """The broker the command names (`celery -b URL ...`, before the command), if any."""
+    for i, arg in enumerate(args[: args.index("worker")] if "worker" in args else args):
+        if arg in ("-b", "--broker") and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith("--broker="):
+            return arg.split("=", 1)[1]
+    return None
 
 
 def parse(command: str | list[str]) -> list[str]:
@@ -116,7 +137,8 @@ def start(
         records = registry.load()
         records[key] = record
         registry.save(records)
-    worker = Worker(hostname, record, cfg)
+    broker = _broker(args)
+    worker = Worker(hostname, record, cfg, broker)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not record.is_alive():
@@ -124,7 +146,7 @@ def start(
             raise WorkerCommandError(
                 f"the worker exited at once. What it said:\n{worker.log(lines=8)}"
             )
-        if hostname in worker_pings(cfg, timeout=0.25, only=hostname):
+        if hostname in worker_pings(cfg, timeout=0.25, only=hostname, broker_url=broker):
             return worker
         time.sleep(0.1)
     stop(hostname.split("@")[0], cfg=cfg)
@@ -140,8 +162,8 @@ def running(cfg: Config | None = None) -> list[Worker]:
     found = []
     for key, record in procs.Registry(cfg.state_file).load().items():
         if key.startswith(PREFIX) and record.owned(cfg.run_dir):
-            hostname = _node_name(record.cmd[record.cmd.index("celery") :])
-            found.append(Worker(hostname, record, cfg))
+            args = record.cmd[record.cmd.index("celery") :]
+            found.append(Worker(_node_name(args), record, cfg, _broker(args)))
     return found
 
 

@@ -34,6 +34,10 @@ def make_private_config(tmp: Path, **extra_env: str) -> Config:
         flower_port=free_port(),
         django_port=free_port(),
         lab_port=free_port(),
+        amqp_port=free_port(),
+        amqp_ui_port=free_port(),
+        epmd_port=free_port(),
+        amqp_dist_port=free_port(),
         extra_env=dict(extra_env),
     )
 

@@ -149,7 +149,7 @@ P_IDS = [f"{p.lesson}.{p.name}" for p in PREDICTIONS]
 def _observed_as(prediction, letter):
     """An observation that `happened` reads as `letter` (tried over a few plausible shapes)."""
     candidates = [(1, 0), (0, 1), (0, 0), "Good morning, Ada!", "Hello, Ada!", "FAILURE",
-                  "PENDING", None, 202, 400, "nobody", "alice", True, False]  # fmt: skip
+                  "PENDING", None, 202, 400, "nobody", "alice", True, False, 2.5]  # fmt: skip
     return next(o for o in candidates if prediction.happened(o) == letter)
 
 

@@ -6,12 +6,15 @@ import subprocess
 import sys
 
 from classroom.authoring import student_copy
+from classroom.services import rabbitmq_installed
 
 
 def test_the_student_copy_has_no_outputs_and_runs_under_nbval_lax(tmp_path, live_stack):
     notebooks = student_copy(tmp_path / "student")
     lessons = sorted(notebooks.glob("[0-9][0-9]_*.ipynb"))
     assert len(lessons) >= 7
+    if not rabbitmq_installed():  # lesson 14's second half: conftest.py skips it too
+        lessons = [p for p in lessons if not p.name.startswith("14_")]
     for path in lessons:
         cells = json.loads(path.read_text())["cells"]
         assert all(c.get("outputs", []) == [] for c in cells if c["cell_type"] == "code")
