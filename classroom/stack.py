@@ -320,6 +320,10 @@ def down(
     cfg = cfg or Config.from_env()
     say = echo or _silent
     targets = _validate(ALL if names is None else names)
+    # what a stopped service needed, and nothing else does (RabbitMQ's epmd)
+    for needed in {d for n in targets for d in ALL[n].needs}:
+        if needed not in targets:
+            targets.append(needed)
     lab = lablink.find(cfg)
     if lab:
         lab.ask("down", say, names=None if names is None else targets, timeout=timeout)
