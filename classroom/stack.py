@@ -20,7 +20,13 @@ import psutil
 
 from . import clients, lablink, ports, procs, services
 from .config import APP_DIR, Config
-from .errors import BrokerUnavailable, ClassroomError, PortInUse, ServiceFailed
+from .errors import (
+    BrokerUnavailable,
+    ClassroomError,
+    PortInUse,
+    RabbitMQNotFound,
+    ServiceFailed,
+)
 from .services import ALL, DEFAULT, Service
 
 START_TIMEOUT = float(os.environ.get("CLASSROOM_START_TIMEOUT", "30"))
@@ -177,6 +183,8 @@ def _up_locked(
     records = _live_records(cfg, say)
     registry.save(records)
 
+    if "rabbitmq" in wanted and not services.rabbitmq_installed():
+        raise RabbitMQNotFound()  # before anything starts: its epmd would be left alone
     if cfg.external_redis_url and "redis" in wanted:
         if not clients.redis_ping(cfg, timeout=1.0):
             raise BrokerUnavailable(cfg.redis_url, "the Redis that CLASSROOM_REDIS_URL names")

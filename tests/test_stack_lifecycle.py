@@ -173,3 +173,16 @@ def test_a_state_file_from_another_version_or_torn_is_read_without_crashing(tmp_
     assert list(procs.Registry(state).load()) == ["redis"]
     state.write_text('{"redis": {"serv')
     assert procs.Registry(state).load() == {}
+
+
+def test_rabbitmq_missing_is_a_clear_error_before_anything_starts(private_stack, monkeypatch):
+    from classroom import services
+    from classroom.errors import RabbitMQNotFound
+
+    def missing():
+        raise RabbitMQNotFound()
+
+    monkeypatch.setattr(services, "find_rabbitmq_server", missing)
+    with pytest.raises(RabbitMQNotFound, match="apt-get install rabbitmq-server"):
+        stack.up(["rabbitmq"], cfg=private_stack)
+    assert procs.find_ours(private_stack.run_dir) == []  # not even its epmd
