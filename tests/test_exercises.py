@@ -23,7 +23,8 @@ def _leave_the_shared_stack_as_the_lessons_expect():
 
     cfg = Config.from_env()
     local_settings_file(cfg).unlink(missing_ok=True)
-    workers.stop(cfg=cfg)  # 12.1 starts a worker of the learner's
+    workers.stop(cfg=cfg)  # 12.1 and 14.2 start workers of the learner's
+    stack.down(["rabbitmq"], cfg=cfg)  # 14.2 starts it
     stack.down(["beat"], cfg=cfg)  # 10.1 starts it, with a schedule every few seconds
     if any(s.name == "worker" and s.ok for s in stack.status(cfg=cfg)):
         stack.restart("worker", cfg=cfg, tie_to_parent=True)
