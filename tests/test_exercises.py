@@ -30,6 +30,16 @@ def _leave_the_shared_stack_as_the_lessons_expect():
         stack.restart("worker", cfg=cfg, tie_to_parent=True)
 
 
+@pytest.fixture(autouse=True)
+def _no_learner_worker_outlives_its_test():
+    """12.1, 12.2 and 14.2 start workers of the learner's: the next exercise's check must see
+    the kit's worker alone, as a learner who ran lesson 12 to its end does."""
+    yield
+    from classroom import workers
+
+    workers.stop(cfg=Config.from_env())
+
+
 def _run(exercise: Exercise, code: str) -> dict:
     """Run the given code, then the answer, as a notebook's cells: like IPython, keep each
     cell's source in linecache, where inspect.getsource finds a function's (lesson 13's checks

@@ -149,7 +149,8 @@ def check_q2(q2, ns):
             raise Incorrect(
                 f"{call} returned {len(set(got))} names; the worker has {len(expected)}."
             )
-        if list(got) != expected:
+        # each name once: with several workers up (lesson 12's), each lists it
+        if list(dict.fromkeys(got)) != expected:
             raise Incorrect(f"{call} returned the right names, but not sorted.")
     found = ", ".join(t for prefix in PREFIXES for t in answers[prefix])
     return f"{name} registered {found}: the worker, not your notebook, decides what runs."
