@@ -433,12 +433,17 @@ def restart(
     return result
 
 
+OPTIONAL = ("epmd", "rabbitmq")  # not part of the stack the lessons need
+
+
 def status(cfg: Config | None = None) -> Statuses:
     cfg = cfg or Config.from_env()
     records = _live_records(cfg)
     result = []
     for name, svc in ALL.items():
         record = records.get(name)
+        if record is None and name in OPTIONAL:
+            continue  # RabbitMQ (lesson 14) is listed while it runs only
         if name == "redis" and cfg.external_redis_url:
             state = "external" if clients.redis_ping(cfg) else "unreachable"
         elif record is None:
