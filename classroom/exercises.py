@@ -431,6 +431,16 @@ def learner_function(value, name: str, function: str):
     return value
 
 
+def learner_command(value, name: str) -> str:
+    """The learner's command line, checked: Incorrect unless a string, not attempted while it
+    still holds ____."""
+    if not isinstance(value, str):
+        raise Incorrect(f"{name} should be a command line, a string: 'celery -A proj ...'.")
+    if "____" in value:
+        raise NotAttempted(f"the command line of {name}")
+    return value
+
+
 def read_by_the_worker(path, cfg: Config) -> None:
     """Incorrect unless the kit's worker started after `path` was last saved: a worker reads
     tasks and settings once, when it starts."""

@@ -7,7 +7,7 @@ import os
 import subprocess
 
 from ..config import APP_DIR, Config
-from ..exercises import Incorrect, NotAttempted, exercise, prediction
+from ..exercises import Incorrect, exercise, learner_command, prediction
 from ..services import worker_hostname
 
 GIVEN_Q1 = ""
@@ -55,10 +55,7 @@ def _health(command: str, name: str, cfg: Config) -> tuple[int, str]:
     writes_code=True,
 )
 def check_q1(q1, ns):
-    if not isinstance(q1, str):
-        raise Incorrect("q1 should be a command line, a string: 'celery ...'.")
-    if "____" in q1:
-        raise NotAttempted("the command line of q1")
+    learner_command(q1, "q1")
     cfg = Config.from_env()
     code, said = _health(q1, worker_hostname(), cfg)
     if code != 0:
@@ -116,10 +113,7 @@ def _amqp_app(cfg: Config):
 def check_q2(q2, ns):
     from .. import workers
 
-    if not isinstance(q2, str):
-        raise Incorrect("q2 should be a command line, a string: 'celery ...'.")
-    if "____" in q2:
-        raise NotAttempted("the command line of q2")
+    learner_command(q2, "q2")
     cfg = Config.from_env()
     try:
         worker = workers.start(q2, cfg=cfg, timeout=12)
