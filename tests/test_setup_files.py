@@ -220,3 +220,36 @@ def test_services_listen_on_loopback_unless_a_container_asks_otherwise(tmp_path)
     assert "127.0.0.1" in services.REDIS.command(container)  # Redis: loopback, always
     with pytest.raises(ValueError, match="not an IP address"):
         Config.from_env({"CLASSROOM_LISTEN": "everywhere"})
+
+
+@pytest.mark.parametrize(
+    "logins, starts",
+    [
+        ("me:secret", True),
+        ("me:secret,you:other", True),
+        ("", False),  # unset: Flower would let in `Basic !!!!`, which decodes to ""
+        ("me:secret,", False),  # Flower splits on commas: the empty entry matches ""
+        (",me:secret", False),
+        ("me:secret,,you:other", False),
+        ("me", False),
+        ("me:", False),
+        (":secret", False),
+    ],
+)
+def test_the_compose_flower_starts_only_behind_a_user_and_password(logins, starts):
+    """The app profile's entrypoint for Flower, run by a real sh with compose's $$ unescaped:
+    it runs Flower's command only when every FLOWER_BASIC_AUTH entry is a user:password."""
+    entrypoint = _compose()["services"]["flower"]["entrypoint"]
+    script = [arg.replace("$$", "$") for arg in entrypoint]
+    done = subprocess.run(
+        [*script, sys.executable, "-c", "print('flower runs')"],
+        env={"PATH": os.environ["PATH"], "FLOWER_BASIC_AUTH": logins},
+        capture_output=True, text=True, timeout=10,
+    )  # fmt: skip
+    if starts:
+        assert (done.returncode, done.stdout) == (0, "flower runs\n"), done.stderr
+        assert all(user and password for user, _, password in
+                   (login.partition(":") for login in logins.split(",")))  # fmt: skip
+    else:
+        assert done.returncode == 64 and not done.stdout
+        assert "Set FLOWER_BASIC_AUTH=user:password" in done.stderr
