@@ -159,3 +159,61 @@ def wall_times(runs: dict[str, float], title: str = "") -> None:
     ax.set_xlim(0, max(runs.values()) * 1.25)
     ax.spines[["top", "right"]].set_visible(False)
     plt.show()
+
+
+def percentile(samples: list[float], q: float) -> float:
+    """The nearest-rank percentile: the smallest sample that at least q % of them do not
+    exceed (the median is q=50)."""
+    ordered = sorted(samples)
+    rank = max(1, -(-len(ordered) * q // 100))  # ceil without floats going astray
+    return ordered[int(rank) - 1]
+
+
+def latencies(runs: dict[str, list[float]], title: str = "", log: bool = False) -> None:
+    """One row per run: each sample a dot, with its p50 and p95 marked and written out.
+    `runs` maps a label to times in seconds; `log` spreads times of different sizes apart."""
+    import matplotlib.pyplot as plt
+
+    _, ax = plt.subplots(figsize=(8, 0.9 * len(runs) + 1.2))
+    colours = ("#2563eb", "#16a34a", "#dc2626", "#9333ea")
+    for row, times in enumerate(runs.values()):
+        ms = [seconds * 1000 for seconds in times]
+        colour = colours[row % len(colours)]
+        ax.plot(ms, [row] * len(ms), "o", color=colour, alpha=0.35, ms=5)
+        p50, p95 = percentile(ms, 50), percentile(ms, 95)
+        ax.plot([p50, p50], [row - 0.28, row + 0.28], color="#111827", lw=2)
+        ax.plot([p95, p95], [row - 0.2, row + 0.2], color="#111827", lw=1, ls="--")
+        ax.annotate(f"p50 {_ms(p50)}   p95 {_ms(p95)}", (max(ms), row), xytext=(10, -4),
+                    textcoords="offset points")  # fmt: skip
+    ax.set(yticks=list(range(len(runs))), yticklabels=list(runs), ylim=(len(runs) - 0.5, -0.5),
+           xlabel="milliseconds" + (" (log scale)" if log else "") + "   │ p50   ┆ p95",
+           title=title)  # fmt: skip
+    if log:
+        ax.set_xscale("log")
+        low = min(s for times in runs.values() for s in times) * 1000
+        high = max(s for times in runs.values() for s in times) * 1000
+        ax.set_xlim(low / 1.5, high * 12)
+    else:
+        ax.set_xlim(0, max(s for times in runs.values() for s in times) * 1000 * 1.5)
+    ax.spines[["top", "right"]].set_visible(False)
+    plt.show()
+
+
+def _ms(ms: float) -> str:
+    return f"{ms:.2f} ms" if ms < 10 else f"{ms:.0f} ms"
+
+
+def rates(runs: dict[str, float], title: str = "", unit: str = "tasks/s") -> None:
+    """One bar per run: how many tasks a second it got through."""
+    import matplotlib.pyplot as plt
+
+    _, ax = plt.subplots(figsize=(8, 0.5 * len(runs) + 1))
+    ax.barh(list(runs), list(runs.values()), color="#16a34a", alpha=0.6, height=0.5)
+    for row, rate in enumerate(runs.values()):
+        ax.annotate(f"{rate:.0f} {unit}" if rate >= 10 else f"{rate:.1f} {unit}", (rate, row),
+                    xytext=(6, -4), textcoords="offset points")  # fmt: skip
+    ax.invert_yaxis()
+    ax.set(xlabel=unit, title=title)
+    ax.set_xlim(0, max(runs.values()) * 1.3)
+    ax.spines[["top", "right"]].set_visible(False)
+    plt.show()

@@ -3,7 +3,7 @@
 import pytest
 from celery.result import AsyncResult
 
-from calc.tasks import add, divide
+from calc.tasks import add, count_primes, divide
 from classroom.services import worker_hostname
 
 pytestmark = pytest.mark.usefixtures("live_stack")
@@ -37,3 +37,12 @@ def test_delay_returns_before_the_task_has_run():
 
 def test_add_round_trip():
     assert add.delay(2, 3).get(timeout=10) == 5
+
+
+@pytest.mark.parametrize("limit, primes", [(2, 0), (3, 1), (10, 4), (100, 25), (1000, 168)])
+def test_count_primes_counts_the_primes_below_its_limit(limit, primes):
+    assert count_primes(limit) == primes  # a direct call: the function itself
+
+
+def test_count_primes_runs_on_the_worker():
+    assert count_primes.delay(100).get(timeout=10) == 25
