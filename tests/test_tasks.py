@@ -3,8 +3,9 @@
 import pytest
 from celery.result import AsyncResult
 
-from calc.tasks import add, count_primes, divide
+from calc.tasks import add, divide
 from classroom.services import worker_hostname
+from workflows.tasks import count_primes
 
 pytestmark = pytest.mark.usefixtures("live_stack")
 

@@ -17,15 +17,16 @@ from ..services import worker_hostname
 GIVEN = """
 import time
 
-from calc.tasks import add, count_primes
+from calc.tasks import add
 from comments.tasks import export_comments
+from workflows.tasks import count_primes
 """
 
 # (task, args, what the worker returns): the check's own calls of round_trip
 CASES_Q1 = (
     ("calc.tasks.add", (2, 3), 5),
     ("comments.tasks.export_comments", (1,), "exported after 1 s"),
-    ("calc.tasks.count_primes", (1000,), 168),
+    ("workflows.tasks.count_primes", (1000,), 168),
 )
 
 

@@ -19,10 +19,3 @@ def divide(x, y):
 def add(x, y):
     """A tiny, fast task: handy for round trips and throughput."""
     return x + y
-
-
-@shared_task
-def count_primes(limit):
-    """Work that only computes, for as long as `limit` says (lesson 15): the primes below it,
-    counted the slow way, so that Python's interpreter is busy the whole time."""
-    return sum(1 for n in range(2, limit) if all(n % d for d in range(2, int(n**0.5) + 1)))

@@ -1,5 +1,6 @@
 """Lesson 11's workflows: the building blocks of Celery's own canvas examples (add is the seed's,
-in calc.tasks), a pitfall on purpose, and an error callback."""
+in calc.tasks), a pitfall on purpose, and an error callback. And lesson 15's work that only
+computes."""
 
 from celery import shared_task
 from celery.utils.log import get_task_logger
@@ -34,3 +35,10 @@ def record_failure(request, exc, traceback):
     """An error callback (link_error). With these three arguments, the worker whose task failed
     calls it at once, in the same process: `request` is the failed task's, `exc` its error."""
     logger.error("record_failure: %s[%s] raised %r", request.task, request.id, exc)
+
+
+@shared_task
+def count_primes(limit):
+    """Work that only computes, for as long as `limit` says (lesson 15): the primes below it,
+    counted the slow way, so that Python's interpreter is busy the whole time."""
+    return sum(1 for n in range(2, limit) if all(n % d for d in range(2, int(n**0.5) + 1)))
