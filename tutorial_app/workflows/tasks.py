@@ -1,6 +1,5 @@
 """Lesson 11's workflows: the building blocks of Celery's own canvas examples (add is the seed's,
-in calc.tasks), a pitfall on purpose, and an error callback. And lesson 15's work that only
-computes."""
+in calc.tasks), a pitfall on purpose, an error callback; and lesson 15's count_primes."""
 
 from celery import shared_task
 from celery.utils.log import get_task_logger
