@@ -16,16 +16,12 @@ from . import procs, stack
 from .clients import redis_client
 from .config import ROOT
 from .isolation import isolated_config
+from .plots import percentile
 
 TARGET_STACK_UP = 3.0  # seconds
 TARGET_FRESH_LAB = 30.0  # seconds from `git clone` to a ready lab, with warm package caches
 FRESH_LAB_BOUND = 300.0
 TARGET_RATIO = 1.1  # kit p50 / plain p50
-
-
-def _pct(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def _ms(seconds: float) -> str:
@@ -231,15 +227,15 @@ def run(tasks: int = 2000, rounds: int = 300) -> int:
          ""),
         ("Redis PING round trip p50 (the floor)", _ms(statistics.median(pings)), ""),
         ("delay().get() p50, kit settings", _ms(statistics.median(kit)),
-         f"p95 {_ms(_pct(kit, 0.95))}"),
+         f"p95 {_ms(percentile(kit, 95))}"),
         ("delay().get() p50, plain Celery", _ms(statistics.median(plain)),
-         f"p95 {_ms(_pct(plain, 0.95))}"),
+         f"p95 {_ms(percentile(plain, 95))}"),
         ("kit / plain p50 ratio", f"{ratio:.2f}",
          f"target ≤ {TARGET_RATIO}: {'met' if ratio <= TARGET_RATIO else 'MISSED'}"),
         (f"throughput, {tasks} tiny tasks", f"{tasks / total:.0f} tasks/s",
          f"sent in {sent:.2f} s, all done in {total:.2f} s"),
         ("gallery: upload POST p50, 4000 × 3000 JPEG", _ms(statistics.median(posts)),
-         f"p95 {_ms(_pct(posts, 0.95))}"),
+         f"p95 {_ms(percentile(posts, 95))}"),
         ("gallery: make_thumbnail on the worker p50", _ms(statistics.median(runtimes)),
          "its runtime, from the worker's log"),
         ("gallery: upload to thumbnail ready p50", _ms(statistics.median(ready)),

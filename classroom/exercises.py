@@ -480,7 +480,7 @@ def learner_task(value, name: str, answer: str) -> None:
 
 
 # "... succeeded in 1.003s: 3.0": the task's own runtime
-_RUNTIME = re.compile(r"succeeded in ([\d.]+)s")
+_RUNTIME = re.compile(r"succeeded in ([\d.]+(?:e-?\d+)?)s")  # 0.0004s, or 3.1e-05s
 
 
 def started_on_the_worker(task_id: str) -> datetime | None:

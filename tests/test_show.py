@@ -1,11 +1,10 @@
 """The notebook helpers show the real system, and only what was asked for."""
 
-import time
-
 import pytest
 
 from calc.tasks import add
 from classroom import show
+from tests.helpers import wait_until
 
 
 @pytest.fixture
@@ -26,10 +25,7 @@ def test_the_log_shows_only_the_current_start_and_filters(fresh_worker):
     assert log.count(" ready.") == 1
     # received, then succeeded: the worker's main process logs that after the result is
     # stored (the pool child stores it), so a moment after get() returns
-    deadline = time.monotonic() + 5
-    while show.log("worker", grep=result.id, lines=5).count(result.id) < 2:
-        assert time.monotonic() < deadline, show.log("worker", grep=result.id, lines=5)
-        time.sleep(0.1)
+    assert wait_until(lambda: show.log("worker", grep=result.id, lines=5).count(result.id) >= 2, 5)
 
 
 def test_the_source_starts_at_an_anchor_and_says_what_is_missing():
