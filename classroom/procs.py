@@ -242,6 +242,15 @@ def _ours_in_group(pgid: int, run_dir: Path) -> list[psutil.Process]:
     return [p for p in group_members(pgid) if p.pid in _children or is_ours(p, run_dir)]
 
 
+def exists(pid: int) -> bool:
+    """A process with this pid runs: not a zombie, whose marker can no longer be read (a
+    service that exited on its own a moment ago, its parent not yet told)."""
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
 def _signal(procs: Iterable[psutil.Process], sig: int) -> None:
     for proc in procs:
         with contextlib.suppress(psutil.Error, OSError):
@@ -281,7 +290,7 @@ def stop(
         leader = record.owned(run_dir)
         # the leader, or what is left of its group when it is gone (a worker's pool children)
         targets = [leader] if leader else _ours_in_group(record.pgid, run_dir)
-        if leader is None and psutil.pid_exists(record.pid) and not targets:
+        if leader is None and exists(record.pid) and not targets:
             say(
                 f"· {record.service:<8} pid {record.pid} is no longer the kit's process "
                 "(the pid was reused, or it lacks the kit's marker): record dropped, "

@@ -16,8 +16,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import psutil
-
 from . import clients, lablink, ports, procs, services
 from .config import APP_DIR, Config
 from .errors import (
@@ -126,12 +124,12 @@ def _live_records(cfg: Config, say: Callable[[str], None] | None = None):
     for name, record in procs.Registry(cfg.state_file).load().items():
         if record.owned(cfg.run_dir):
             live[name] = record
-        elif say and record.is_alive():
+        elif say and record.is_alive() and procs.exists(record.pid):
             say(
                 f"· {name:<8} pid {record.pid} is not the kit's process (it lacks the kit's "
                 "marker for this run directory): record dropped, process left alone"
             )
-        elif say and psutil.pid_exists(record.pid):
+        elif say and procs.exists(record.pid):
             say(
                 f"· {name:<8} pid {record.pid} was reused by another process since the kit "
                 "started it: record dropped, process left alone"

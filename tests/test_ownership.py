@@ -94,3 +94,25 @@ def test_a_redis_of_another_run_directory_is_not_ours(private_stack, tmp_path):
         assert _alive(proc)
     finally:
         stack.down(cfg=other)
+
+
+def test_a_service_that_just_exited_is_not_called_a_foreign_process(tmp_path):
+    """A zombie (a service that exited on its own, its parent not yet told) has no marker left
+    to read: `down` must not say its pid was reused, nor signal it."""
+    import subprocess
+
+    from tests.helpers import wait_until
+
+    child = subprocess.Popen(["true"])  # not the kit's: procs does not reap it
+    try:
+        zombie = psutil.Process(child.pid)
+        assert wait_until(lambda: zombie.status() == psutil.STATUS_ZOMBIE, timeout=10)
+        record = procs.ProcessRecord(
+            service="worker", pid=child.pid, create_time=zombie.create_time(), cmd=["celery"],
+            log=str(tmp_path / "worker.log"), parent_pid=0, tied_to_parent=False,
+        )  # fmt: skip
+        lines: list[str] = []
+        assert procs.stop([record], tmp_path, timeout=1.0, say=lines.append) == []
+        assert lines == []
+    finally:
+        child.wait(timeout=10)
