@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -97,8 +98,9 @@ def run_client(cfg: Config, code: str, timeout: float = 60) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def send(cfg: Config, name: str, *args) -> str:
-    """Send a task by name to `cfg`'s stack (not the test session's); return its id.
+@contextlib.contextmanager
+def client_app(cfg: Config):
+    """A Celery app that talks to `cfg`'s stack (not the test session's).
 
     Celery prefers CELERY_BROKER_URL and CELERY_RESULT_BACKEND from the environment, which
     name the session's stack: a bare app made under `cfg`'s values keeps them."""
@@ -107,7 +109,16 @@ def send(cfg: Config, name: str, *args) -> str:
     with mock.patch.dict(os.environ, {k: v for k, v in cfg.env().items() if k != "PATH"}):
         app = Celery("tests", broker=cfg.redis_url, backend=cfg.redis_url, set_as_current=False)
         app.conf.update(broker_connection_retry_on_startup=False, broker_connection_timeout=1)
-        return app.send_task(name, args).id
+        try:
+            yield app
+        finally:
+            app.close()
+
+
+def send(cfg: Config, name: str, *args, **options) -> str:
+    """Send a task by name to `cfg`'s stack; return its id."""
+    with client_app(cfg) as app:
+        return app.send_task(name, args, **options).id
 
 
 def stored(cfg: Config, task_id: str) -> dict:

@@ -6,7 +6,16 @@ from __future__ import annotations
 import pytest
 
 from classroom import stack
-from tests.helpers import make_private_config, run_cli, send, wait_for_state
+from classroom.clients import redis_client
+from tests.helpers import (
+    client_app,
+    make_private_config,
+    run_cli,
+    send,
+    stored,
+    wait_for_state,
+    wait_until,
+)
 
 SECONDS = 3  # how long divide() runs here: well inside the worker's stop grace
 
@@ -49,3 +58,22 @@ def test_a_task_longer_than_the_grace_is_named_as_cut_off(slow_stack):
     assert cut, said
     assert f"calc.tasks.divide[{task_id}]" in cut[0]
     assert "send them again" in cut[0]
+
+
+def test_a_revoked_task_stays_revoked_across_a_restart(slow_stack):
+    """A countdown's message waits in the worker's memory, and in Redis's `unacked`; a restart
+    hands it back to the next worker, which discards it only if it remembers the revoke (the
+    kit's worker keeps revoked ids in --statedb). Lesson 07's checks revoke the retries that
+    their wrong answers leave waiting: without that file they ran again, retried for ever."""
+    log = slow_stack.log_file("worker")
+    with client_app(slow_stack) as app:
+        task_id = app.send_task("calc.tasks.add", (1, 2), countdown=60).id
+        assert wait_until(lambda: f"add[{task_id}] received" in log.read_text(), timeout=10)
+        app.control.revoke(task_id)
+        assert wait_until(lambda: f"revoked: {task_id}" in log.read_text(), timeout=10)
+    stack.restart("worker", cfg=slow_stack)
+    discarded = f"Discarding revoked task: calc.tasks.add[{task_id}]"
+    assert wait_until(lambda: discarded in log.read_text(), timeout=20), log.read_text()[-2000:]
+    unacked = redis_client(slow_stack, timeout=2.0).hvals("unacked")
+    assert not any(task_id.encode() in message for message in unacked)
+    assert stored(slow_stack, task_id).get("status") == "REVOKED"
