@@ -344,15 +344,28 @@ def find_ours(run_dir: Path) -> list[psutil.Process]:
     return found
 
 
+TAIL_MAX_BYTES = 16 * 1024 * 1024  # how far back `tail` reads at most, whatever `lines` asks
+
+
 def tail(path: Path | str, lines: int = 20) -> str:
+    """The last `lines` lines of a file, read from its end in blocks (a log of a long session
+    is long; its last lines may be long too, a traceback's, say)."""
+    block = 64 * 1024
     try:
         with open(path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            f.seek(max(0, f.tell() - 64 * 1024))
-            text = f.read().decode(errors="replace")
+            end = f.seek(0, os.SEEK_END)
+            start, data = end, b""
+            newlines = 0
+            while start > 0 and newlines <= lines and end - start < TAIL_MAX_BYTES:
+                size = min(block, start)
+                start -= size
+                f.seek(start)
+                chunk = f.read(size)
+                newlines += chunk.count(b"\n")
+                data = chunk + data
     except OSError:
         return ""
-    return "\n".join(text.splitlines()[-lines:])
+    return "\n".join(data.decode(errors="replace").splitlines()[-lines:])
 
 
 class Registry:

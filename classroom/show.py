@@ -22,7 +22,7 @@ def log(
     """The end of a service's log since its last start: show.log("worker"), or only lines with
     a word in them (`grep`), or `lines` lines from the first one containing `after`."""
     cfg = Config.from_env()
-    text = procs.tail(cfg.log_file(service), 400 if grep or after else lines)
+    text = procs.tail(cfg.log_file(service), 50_000 if grep or after else lines)
     chosen = procs.since_last_start(text).splitlines()
     if after is not None:
         start = next((n for n, line in enumerate(chosen) if after in line), len(chosen))

@@ -9,8 +9,7 @@ from tests.helpers import wait_until
 
 @pytest.fixture
 def fresh_worker(live_stack):
-    """The worker, started again: what it logged since is short, whatever ran before (the log
-    helpers read its last 400 lines, which a long test run fills with tracebacks)."""
+    """The worker, started again: what it logged since is short, whatever ran before."""
     from classroom import stack
 
     stack.restart("worker", cfg=live_stack, tie_to_parent=True)
@@ -71,3 +70,23 @@ def test_a_workspace_file_is_shown_under_its_workspace_name(live_stack):
     shown = display.call_args.args[0].data
     assert shown.startswith("**workspace/playground/shown.py**")
     assert "  1  x = 1" in shown
+
+
+def test_grep_finds_a_line_far_back_in_a_long_log(tmp_path, monkeypatch):
+    """A learner's worker log grows all session (lesson 15 sends hundreds of tasks): a task
+    logged thousands of lines and megabytes ago is still found, since the last start only."""
+    from classroom.config import Config
+
+    monkeypatch.setenv("CLASSROOM_RUN_DIR", str(tmp_path))
+    log = Config.from_env().log_file("worker")
+    log.parent.mkdir(parents=True)
+    noise = "".join(
+        f"[...] Task calc.tasks.add[{n:036d}] succeeded {'.' * 200}\n" for n in range(20_000)
+    )
+    log.write_text(
+        "=== old start\nTask calc.tasks.add[wanted] received\n"
+        "=== new start\nTask calc.tasks.add[wanted] received\n" + noise + "short last line\n"
+    )
+    assert show.log("worker", grep="[wanted]") == "Task calc.tasks.add[wanted] received"
+    assert show.log("worker", after="[wanted]", lines=2).count("\n") == 1
+    assert show.log("worker", lines=1) == "short last line"
