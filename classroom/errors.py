@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 
@@ -85,3 +86,15 @@ def explain(exc: BaseException, redis_url: str) -> BrokerUnavailable | None:
         ):
             return BrokerUnavailable(redis_url, str(link).strip())
     return None
+
+
+class FolderNotWritable(ClassroomError):
+    def __init__(self, folder: Path, reason: str):
+        super().__init__(
+            f"{folder} is not writable here ({reason}; this user's uid is {os.getuid()}). Your "
+            "notebooks and your own code are saved there, so the lab does not start without it. "
+            "Make it yours: `sudo chown -R $(id -u) notebooks workspace` in the clone. Under "
+            "Docker, the lab container runs as uid 1000: on the host, in the clone, `mkdir -p "
+            "workspace && chmod -R a+rwX notebooks workspace` (Docker makes a missing folder "
+            "as root), then start it again."
+        )

@@ -92,3 +92,24 @@ def test_ctrl_c_leaves_running_what_the_lab_found_running(lab_cfg):
         "flower": "stopped", "django": "stopped",
     }  # fmt: skip
     assert "Still running, as `python -m classroom up` started them: redis" in lab.output
+
+
+def test_a_workspace_that_cannot_be_written_stops_the_lab_before_it_starts(lab_cfg, tmp_path):
+    """As when Docker's bind mount makes a missing workspace/ as root: a clear error first,
+    not a failed save in the middle of a lesson, and nothing started."""
+    import dataclasses
+    import subprocess
+    import sys
+
+    blocker = tmp_path / "a-file-not-a-folder"
+    blocker.write_text("")
+    cfg = dataclasses.replace(lab_cfg, workspace=blocker / "workspace")
+    done = subprocess.run(
+        [sys.executable, "-m", "classroom", "lab", "--no-browser"],
+        env={**os.environ, **cfg.env()}, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert f"{blocker / 'workspace'} is not writable here (Not a directory" in done.stderr
+    assert "chmod -R a+rwX notebooks workspace" in done.stderr
+    assert "Starting" not in done.stdout
+    assert not kit_processes(cfg)
