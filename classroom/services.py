@@ -203,10 +203,11 @@ WORKER = Service(
     # -E: send events (Flower, the task monitor); no mingle/gossip: ready in about a second.
     # --statedb: the ids of revoked tasks outlive a restart. Without it a restarted worker has
     # forgotten them, and runs a revoked task that Redis hands back (a countdown's retry, say).
+    # One file per worker name (%n@%h, worker@<host>): workers must not share one.
     command=lambda cfg: _celery(
         *("worker", "-l", "info", "-E", "--without-mingle", "--without-gossip"),
         *("-n", WORKER_NAME, "-c", str(cfg.worker_concurrency)),
-        f"--statedb={cfg.run_dir / 'worker.state'}",
+        f"--statedb={cfg.run_dir / '%n@%h.state'}",
     ),
     probe=worker_ready,
     address=lambda cfg: worker_hostname(),
