@@ -8,7 +8,6 @@ import os
 import secrets
 import signal
 import sys
-import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -17,7 +16,8 @@ import psutil
 
 from . import lablink, ports, procs, stack
 from .config import ROOT, Config
-from .errors import FolderNotWritable, PortInUse, ServiceFailed
+from .errors import PortInUse, ServiceFailed
+from .workspace import check_learner_folders
 
 FIRST_LESSON = "notebooks/00_setup_check.ipynb"
 READY_TIMEOUT = 60.0
@@ -51,20 +51,9 @@ def _quiet_lab() -> None:
         overrides.write_text(json.dumps(settings, indent=2))
 
 
-def _check_writable(folders: list[Path]) -> None:
-    """The learner's folders take their saves: say so before anything starts, not at the
-    first save (a folder that Docker's bind mount made as root, say)."""
-    for folder in folders:
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            with tempfile.TemporaryFile(dir=folder):
-                pass
-        except OSError as exc:
-            raise FolderNotWritable(folder, exc.strerror or str(exc)) from None
-
-
 def run(cfg: Config, open_browser: bool = True) -> int:
-    _check_writable([ROOT / "notebooks", cfg.workspace])
+    # before anything starts, not at the learner's first save
+    check_learner_folders(cfg)
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGHUP, _interrupt)
     if ports.in_use(cfg.lab_port):

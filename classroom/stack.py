@@ -124,7 +124,7 @@ def _live_records(cfg: Config, say: Callable[[str], None] | None = None):
     for name, record in procs.Registry(cfg.state_file).load().items():
         if record.owned(cfg.run_dir):
             live[name] = record
-        elif say and record.is_alive() and procs.exists(record.pid):
+        elif say and record.is_alive():
             say(
                 f"· {name:<8} pid {record.pid} is not the kit's process (it lacks the kit's "
                 "marker for this run directory): record dropped, process left alone"

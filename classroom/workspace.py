@@ -12,13 +12,27 @@ from __future__ import annotations
 
 import ast
 import os
+import tempfile
 from pathlib import Path
 
-from .config import Config
+from .config import ROOT, Config
+from .errors import FolderNotWritable
 
 
 class WorkspaceError(ValueError):
     """A file the kit cannot safely change; the message says which, where, and what to do."""
+
+
+def check_learner_folders(cfg: Config | None = None) -> None:
+    """FolderNotWritable unless the learner's saves can land: their notebooks, and their
+    workspace (made when missing). Docker's bind mount makes a missing folder as root."""
+    for folder in (ROOT / "notebooks", (cfg or Config.from_env()).workspace):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=folder):
+                pass
+        except OSError as exc:
+            raise FolderNotWritable(folder, exc.strerror or str(exc)) from None
 
 
 def _in_workspace(relative: str, cfg: Config | None) -> Path:

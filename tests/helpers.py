@@ -115,10 +115,10 @@ def client_app(cfg: Config):
             app.close()
 
 
-def send(cfg: Config, name: str, *args, **options) -> str:
+def send(cfg: Config, name: str, *args) -> str:
     """Send a task by name to `cfg`'s stack; return its id."""
     with client_app(cfg) as app:
-        return app.send_task(name, args, **options).id
+        return app.send_task(name, args).id
 
 
 def stored(cfg: Config, task_id: str) -> dict:

@@ -3,7 +3,10 @@ stops what the lab started (letting a running task finish), and nothing else."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import subprocess
+import sys
 
 import psutil
 import pytest
@@ -97,10 +100,6 @@ def test_ctrl_c_leaves_running_what_the_lab_found_running(lab_cfg):
 def test_a_workspace_that_cannot_be_written_stops_the_lab_before_it_starts(lab_cfg, tmp_path):
     """As when Docker's bind mount makes a missing workspace/ as root: a clear error first,
     not a failed save in the middle of a lesson, and nothing started."""
-    import dataclasses
-    import subprocess
-    import sys
-
     blocker = tmp_path / "a-file-not-a-folder"
     blocker.write_text("")
     cfg = dataclasses.replace(lab_cfg, workspace=blocker / "workspace")
