@@ -13,7 +13,8 @@ from pathlib import Path
 
 from . import clients, ports, procs, services
 from .config import EXPECTED_TASKS, LOCK_FILE, ROOT, Config
-from .errors import RedisNotFound
+from .errors import FolderNotWritable, RedisNotFound
+from .workspace import check_learner_folders
 
 MIN_PYTHON = (3, 11)
 KEY_PACKAGES = (
@@ -46,6 +47,7 @@ SEE_BY_NAME = (
     ("Celery worker answers", PENDING),
     ("the demo app's tasks", UNREGISTERED),
     ("exactly one worker", PENDING),
+    ("notebooks and workspace", f"{GUIDE}#23--is-not-writable-here"),
     ("Flower", f"{GUIDE}#18-flower-or-django-does-not-answer"),
     ("Django", f"{GUIDE}#18-flower-or-django-does-not-answer"),
 )
@@ -127,6 +129,15 @@ def check_redis_binary(cfg: Config) -> Check:
     except (OSError, subprocess.SubprocessError) as exc:
         return Check("redis-server runs", False, f"{binary}: {exc}", "Reinstall with `make lab`.")
     return Check("redis-server found", True, detail)
+
+
+def check_folders(cfg: Config) -> Check:
+    name = "notebooks and workspace can be written"
+    try:
+        check_learner_folders(cfg)
+    except FolderNotWritable as exc:
+        return Check(name, False, "", str(exc))
+    return Check(name, True)
 
 
 def check_ports(cfg: Config) -> list[Check]:
@@ -252,6 +263,7 @@ def run(cfg: Config | None = None) -> list[Check]:
         check_python(),
         check_packages(),
         check_redis_binary(cfg),
+        check_folders(cfg),
         *check_ports(cfg),
         *check_stack(cfg),
     ]

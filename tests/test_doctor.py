@@ -71,3 +71,17 @@ def test_doctor_cli_exits_non_zero_and_reports_json_for_instructors(cfg):
     failed = [c for c in report["checks"] if not c["ok"]]
     assert [c["name"] for c in failed] == ["Django answers"]
     assert "python -m classroom logs django" in failed[0]["fix"]
+
+
+def test_doctor_says_when_the_workspace_cannot_be_written_and_where_to_read(tmp_path):
+    """An instructor's preflight catches it before the workshop, as `make lab` would."""
+    import dataclasses
+
+    blocker = tmp_path / "a-file-not-a-folder"
+    blocker.write_text("")
+    private = make_private_config(tmp_path / "kit")
+    check = doctor.check_folders(dataclasses.replace(private, workspace=blocker / "ws"))
+    assert not check.ok
+    assert "is not writable here (Not a directory" in check.fix
+    assert doctor._with_guide(check).see == "TROUBLESHOOTING.md#23--is-not-writable-here"
+    assert doctor.check_folders(private).ok
